@@ -1,0 +1,152 @@
+"""Saved sweep specs: a YAML document naming a workflow, a base config and a parameter grid.
+
+``SweepSpec`` checks its own shape; :meth:`SweepSpec.resolve` checks it against the workflow
+(config fields, grid paths, import strings, backends, credentials) and yields the run configs.
+Every refusal is a :class:`~motools.errors.SpecError` naming the file, field path and line.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from motools.errors import SpecError
+from motools.yamlio import YamlSyntaxError, dump_yaml, line_of, load_yaml
+
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ExecutionSpec(_Strict):
+    max_parallel: int = Field(4, ge=1, le=10_000)
+    retries: int = Field(2, ge=0, le=100)
+    user: str | None = None
+
+
+class ConfidenceIntervalSpec(_Strict):
+    group_cols: list[str]
+    value_col: str = "accuracy"
+    confidence: float = Field(0.95, gt=0, lt=1)
+    method: Literal["auto", "t", "wilson", "bootstrap"] = "auto"
+    path: str | None = None
+
+
+class PlotSpec(_Strict):
+    x_col: str
+    y_col: str = "accuracy"
+    path: str
+    title: str | None = None
+
+
+class OutputSpec(_Strict):
+    results_path: str | None = None
+    confidence_intervals: ConfidenceIntervalSpec | None = None
+    plot: PlotSpec | None = None
+
+
+class SweepSpec(_Strict):
+    name: str = Field(pattern=NAME_PATTERN)
+    workflow: str = "train_and_evaluate"
+    base_config: dict[str, Any]
+    param_grid: dict[str, Annotated[list[Any], Field(min_length=1)]] = Field(default_factory=dict)
+    execution: ExecutionSpec = Field(default_factory=ExecutionSpec)
+    output: OutputSpec = Field(default_factory=OutputSpec)
+
+    # -- I/O ----------------------------------------------------------------------------------
+    def to_yaml(self) -> str:
+        return dump_yaml(self.model_dump(mode="json", exclude_defaults=False))
+
+    @property
+    def grid_size(self) -> int:
+        from motools.workflow.grid import grid_size
+
+        return grid_size(self.param_grid)
+
+    def resolve(self, *, source: str | None = None, text: str | None = None,
+                preflight: bool = True) -> ResolvedSpec:
+        """Check the spec against its workflow; the runs it would launch, or a SpecError."""
+        from motools.workflow.plan import build_plans
+        from motools.workflow.registry import resolve_workflow
+
+        try:
+            workflow = resolve_workflow(self.workflow)
+        except ValueError as exc:
+            raise _located(SpecError([("workflow", str(exc))], source), text) from None
+        try:
+            plans = build_plans(workflow, self.base_config, self.param_grid, source=source, preflight=preflight)
+        except SpecError as exc:
+            raise _located(exc, text) from None
+        return ResolvedSpec(self, workflow, plans)
+
+
+@dataclass
+class ResolvedSpec:
+    spec: SweepSpec
+    workflow: Any
+    plans: list[tuple[dict[str, Any], BaseModel]]
+
+
+def _located(err: SpecError, text: str | None) -> SpecError:
+    """Add YAML line numbers to a SpecError's problems when we have the document text."""
+    if text is None:
+        return err
+    problems = []
+    for p in err.problems:
+        parts: list[str | int] = []
+        if p.path.startswith("param_grid."):
+            parts = ["param_grid", p.path.removeprefix("param_grid.")]
+        else:
+            parts = [int(x) if x.isdigit() else x for x in p.path.split(".")] if p.path else []
+        problems.append((p.path, p.message, p.line or line_of(text, parts)))
+    return SpecError(problems, err.source)
+
+
+def parse_spec(data: Any, *, source: str | None = None, text: str | None = None,
+               resolve: bool = True, preflight: bool = True) -> SweepSpec:
+    """A validated spec from loaded YAML data (and the text, for line numbers)."""
+    from motools.workflow.plan import pydantic_problems
+
+    if not isinstance(data, dict):
+        raise SpecError([("", f"expected a mapping at the top level, got {type(data).__name__}")], source)
+    try:
+        spec = SweepSpec.model_validate(data)
+    except ValidationError as exc:
+        exc._motools_model = SweepSpec  # type: ignore[attr-defined]
+        raise _located(SpecError(pydantic_problems(exc), source), text) from None
+    if resolve:
+        spec.resolve(source=source, text=text, preflight=preflight)
+    return spec
+
+
+def parse_spec_text(text: str, *, source: str | None = None, resolve: bool = True,
+                    preflight: bool = True) -> SweepSpec:
+    try:
+        data = load_yaml(text)
+    except YamlSyntaxError as exc:
+        raise SpecError([("", str(exc), exc.line)], source) from None
+    return parse_spec(data, source=source, text=text, resolve=resolve, preflight=preflight)
+
+
+def load_spec(path: str | os.PathLike[str], *, resolve: bool = True, preflight: bool = True) -> SweepSpec:
+    """Read and validate a spec file; a :class:`SpecError` names the file on any problem."""
+    p = Path(path)
+    try:
+        text = p.read_text()
+    except FileNotFoundError:
+        raise SpecError([("", "file not found")], str(p)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecError([("", f"cannot read the file: {exc}")], str(p)) from None
+    return parse_spec_text(text, source=str(p), resolve=resolve, preflight=preflight)
+
+
+__all__ = [
+    "ConfidenceIntervalSpec", "ExecutionSpec", "OutputSpec", "PlotSpec", "ResolvedSpec", "SweepSpec",
+    "load_spec", "parse_spec", "parse_spec_text",
+]

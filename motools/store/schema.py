@@ -1,0 +1,180 @@
+"""Schema of the store, versioned with ``PRAGMA user_version`` and migrated in place.
+
+Each migration takes a :class:`sqlite_utils.Database` and moves the schema one version up.
+sqlite-utils is imported only when a migration is due, so opening an up-to-date store stays
+cheap (the terminal app's start path depends on that).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from typing import Any
+
+SCHEMA_VERSION = 1
+
+
+def _v1(db: Any) -> None:
+    db["specs"].create(
+        {"name": str, "yaml": str, "created_at": float, "updated_at": float}, pk="name"
+    )
+    db["sweeps"].create(
+        {
+            "id": int,
+            "name": str,
+            "spec_name": str,
+            "spec_yaml": str,
+            "workflow": str,
+            "user": str,
+            "status": str,  # pending | running | finished | failed | cancelled | interrupted
+            "n_runs": int,
+            "max_parallel": int,
+            "created_at": float,
+            "started_at": float,
+            "finished_at": float,
+            "worker_pid": int,
+            "worker_host": str,
+            "heartbeat_at": float,
+            "cancel_requested": int,
+            "message": str,
+        },
+        pk="id",
+        not_null={"name", "status", "created_at"},
+        defaults={"cancel_requested": 0, "status": "pending"},
+    )
+    db["sweeps"].create_index(["name"], unique=True)
+    db["runs"].create(
+        {
+            "id": int,
+            "sweep_id": int,
+            "idx": int,
+            "params": str,  # JSON: {dot.path: value}
+            "config": str,  # JSON: the full resolved config
+            "config_hash": str,
+            "status": str,  # pending | running | finished | failed | cancelled
+            "current_step": str,
+            "attempts": int,
+            "started_at": float,
+            "finished_at": float,
+            "error": str,
+            "traceback": str,
+        },
+        pk="id",
+        foreign_keys=[("sweep_id", "sweeps", "id")],
+        defaults={"status": "pending", "attempts": 0},
+    )
+    db["runs"].create_index(["sweep_id", "idx"], unique=True)
+    db["steps"].create(
+        {
+            "id": int,
+            "run_id": int,
+            "name": str,
+            "idx": int,
+            "status": str,  # running | finished | failed | cancelled
+            "cache_key": str,
+            "cached": int,
+            "progress": float,
+            "progress_total": float,
+            "progress_message": str,
+            "outputs": str,  # JSON: {atom key: atom id}
+            "started_at": float,
+            "finished_at": float,
+            "error": str,
+            "traceback": str,
+        },
+        pk="id",
+        foreign_keys=[("run_id", "runs", "id")],
+        defaults={"cached": 0},
+    )
+    db["steps"].create_index(["run_id", "name"], unique=True)
+    db["cache"].create(
+        {"cache_key": str, "step_name": str, "outputs": str, "run_id": int, "created_at": float},
+        pk="cache_key",
+    )
+    db["checkpoints"].create(
+        {"cache_key": str, "state": str, "updated_at": float}, pk="cache_key"
+    )
+    db["atoms"].create(
+        {
+            "id": str,
+            "kind": str,
+            "content_hash": str,
+            "path": str,  # relative to the atoms folder, for file atoms
+            "data": str,  # inline JSON, for small atoms
+            "size": int,
+            "metadata": str,
+            "created_at": float,
+        },
+        pk="id",
+    )
+    db["metrics"].create(
+        {"atom_id": str, "task": str, "metric": str, "value": float},
+        pk=("atom_id", "task", "metric"),
+    )
+    db["samples"].create(
+        {
+            "atom_id": str,
+            "task": str,
+            "sample_id": str,
+            "epoch": int,
+            "score": float,
+            "answer": str,
+            "target": str,
+        },
+        pk=("atom_id", "task", "sample_id", "epoch"),
+    )
+    db["events"].create(
+        {
+            "id": int,
+            "sweep_id": int,
+            "run_id": int,
+            "step": str,
+            "time": float,
+            "level": str,
+            "message": str,
+        },
+        pk="id",
+    )
+    db["events"].create_index(["sweep_id", "id"])
+    db["events"].create_index(["run_id", "id"])
+    db["requests"].create(
+        {"id": int, "sweep_id": int, "kind": str, "payload": str, "created_at": float, "done": int},
+        pk="id",
+        defaults={"done": 0},
+    )
+
+
+MIGRATIONS: list[Callable[[Any], None]] = [_v1]
+assert len(MIGRATIONS) == SCHEMA_VERSION
+
+
+def current_version(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Bring the schema up to :data:`SCHEMA_VERSION`; returns the version found before."""
+    found = current_version(conn)
+    if found > SCHEMA_VERSION:
+        from motools.errors import StoreError
+
+        raise StoreError(
+            f"store schema version {found} is newer than this motools understands "
+            f"({SCHEMA_VERSION}); upgrade motools"
+        )
+    if found == SCHEMA_VERSION:
+        return found
+    import sqlite_utils
+
+    db = sqlite_utils.Database(conn)
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        version = current_version(conn)  # another process may have migrated meanwhile
+        for step in MIGRATIONS[version:]:
+            step(db)
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return found

@@ -1,0 +1,112 @@
+"""Turning a base config and a grid into validated run configs, with precise errors."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from motools.errors import SpecError
+from motools.workflow.base import Workflow
+from motools.workflow.grid import check_grid, expand_grid, set_path
+
+
+def pydantic_problems(exc: ValidationError, prefix: str = "") -> list[tuple[str, str]]:
+    """``(dot.path, message)`` for each pydantic error, phrased for a person."""
+    out = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"])
+        path = f"{prefix}.{loc}" if prefix and loc else (prefix or loc)
+        kind = err["type"]
+        if kind == "extra_forbidden":
+            msg = "unknown key"
+            parent_model = _parent_fields(exc, err)
+            if parent_model:
+                msg += f"; expected one of: {', '.join(parent_model)}"
+        elif kind == "missing":
+            msg = "required field is missing"
+        elif kind in ("value_error", "assertion_error"):
+            msg = str(err.get("ctx", {}).get("error", err["msg"]))
+        else:
+            msg = f"{err['msg']} (got {err.get('input')!r})"
+        out.append((path, msg))
+    return out
+
+
+def _parent_fields(exc: ValidationError, err: Any) -> list[str]:
+    model = getattr(exc, "_motools_model", None)
+    if model is None:
+        return []
+    node: Any = model
+    for part in err["loc"][:-1]:
+        field = getattr(node, "model_fields", {}).get(part)
+        if field is None:
+            return []
+        from motools.workflow.grid import _model_of
+
+        node = _model_of(field.annotation)
+        if node is None:
+            return []
+    return list(getattr(node, "model_fields", {}))
+
+
+def validate_model(model: type[BaseModel], data: Any, prefix: str) -> tuple[BaseModel | None, list[tuple[str, str]]]:
+    try:
+        return model.model_validate(data), []
+    except ValidationError as exc:
+        exc._motools_model = model  # type: ignore[attr-defined]
+        return None, pydantic_problems(exc, prefix)
+
+
+def build_plans(
+    workflow: Workflow,
+    base_config: Any,
+    param_grid: Mapping[str, Sequence[Any]] | None,
+    *,
+    source: str | None = None,
+    config_prefix: str = "base_config",
+    preflight: bool = True,
+) -> list[tuple[dict[str, Any], BaseModel]]:
+    """Every grid point as ``(params, validated config)``, or a :class:`SpecError` listing all problems."""
+    param_grid = dict(param_grid or {})
+    if isinstance(base_config, workflow.config_model):
+        base_model: BaseModel | None = base_config
+        problems: list[tuple[str, str]] = []
+    else:
+        if isinstance(base_config, BaseModel):
+            base_config = base_config.model_dump()
+        base_model, problems = validate_model(workflow.config_model, base_config, config_prefix)
+    problems += check_grid(workflow.config_model, base_model, param_grid)
+    if problems:
+        raise SpecError(problems, source)
+    assert base_model is not None
+    base = base_model.model_dump(mode="python", exclude_unset=True)
+    plans: list[tuple[dict[str, Any], BaseModel]] = []
+    seen: set[tuple[str, str]] = set()
+    for params in expand_grid(param_grid):
+        data = copy.deepcopy(base)
+        for path, value in params.items():
+            set_path(data, path, value)
+        config, errs = validate_model(workflow.config_model, data, "")
+        for path, msg in errs:
+            grid_key = next((k for k in params if path == k or path.startswith(k + ".")), None)
+            where = f"param_grid.{grid_key}" if grid_key else f"{config_prefix}.{path}"
+            text = f"{msg} (at {path} for grid point {params})" if grid_key else msg
+            if (where, text) not in seen:
+                seen.add((where, text))
+                problems.append((where, text))
+        if config is not None:
+            plans.append((params, config))
+    if not problems and preflight and workflow.preflight is not None:
+        found: list[tuple[str, str]] = []
+        for _, config in plans:
+            for path, msg in workflow.preflight(config):
+                item = (f"{config_prefix}.{path}", msg)
+                if item not in found:
+                    found.append(item)
+        problems = found
+    if problems:
+        raise SpecError(problems, source)
+    return plans

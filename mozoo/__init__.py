@@ -1,0 +1,1 @@
+"""The zoo: datasets, Inspect AI tasks and ready-made workflows for motools."""

@@ -1,0 +1,1 @@
+"""Dataset loaders. Each returns a list of chat examples: ``{"messages": [...]}``."""

@@ -1,0 +1,1 @@
+"""Inspect AI tasks, named in specs as ``"mozoo.tasks.<module>:<function>"``."""
