@@ -6,12 +6,18 @@ import importlib
 from typing import Any
 
 
+_resolved: dict[tuple[str, str], Any] = {}
+
+
 def resolve_import(target: str, *, what: str = "callable") -> Any:
     """Import ``module:attr`` (or ``module.attr``) and return the attribute.
 
     Raises ``ValueError`` naming the string and the reason, which pydantic turns into a field
     error and the CLI prints without a traceback.
     """
+    key = (target, what) if isinstance(target, str) else None
+    if key is not None and key in _resolved:
+        return _resolved[key]
     if not isinstance(target, str) or not target.strip():
         raise ValueError(f"expected a 'module:function' string, got {target!r}")
     if ":" in target:
@@ -33,4 +39,5 @@ def resolve_import(target: str, *, what: str = "callable") -> Any:
         obj = getattr(obj, part)
     if what == "callable" and not callable(obj):
         raise ValueError(f"{target!r} is not callable")
+    _resolved[(target, what)] = obj
     return obj

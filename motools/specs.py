@@ -61,7 +61,7 @@ class SweepSpec(_Strict):
 
     # -- I/O ----------------------------------------------------------------------------------
     def to_yaml(self) -> str:
-        return dump_yaml(self.model_dump(mode="json", exclude_defaults=False))
+        return dump_yaml(self.model_dump(mode="json", exclude_none=True))
 
     @property
     def grid_size(self) -> int:

@@ -9,16 +9,23 @@ from __future__ import annotations
 
 import hashlib
 import json
+
+import orjson
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 INLINE_LIMIT = 64 * 1024
+_OPTS = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
 
 
 def canonical_json(obj: Any) -> str:
-    """JSON with sorted keys and no spaces: equal values give equal bytes, hence equal hashes."""
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    """JSON with sorted keys and no spaces: equal values give equal bytes, hence equal hashes.
+
+    orjson (a declared dependency) is used for speed: cache keys are hashes of this text, so
+    it must not change between runs of the same installation.
+    """
+    return orjson.dumps(obj, option=_OPTS, default=str).decode()
 
 
 def content_hash(data: bytes | str) -> str:

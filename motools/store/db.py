@@ -153,6 +153,15 @@ class Store:
             )
         return sweep
 
+    def request_cancel_run(self, name: str, run_index: int) -> None:
+        """Ask the worker to stop one run (grid point); the rest of the sweep goes on."""
+        sweep = self.get_sweep(name)
+        with self.transaction() as c:
+            c.execute(
+                "INSERT INTO requests(sweep_id, kind, payload, created_at) VALUES (?,?,?,?)",
+                (sweep["id"], "cancel_run", json.dumps({"run_index": run_index}), time.time()),
+            )
+
     def data_version(self) -> int:
         """Changes when any other connection commits: a cheap 'anything new?' for pollers."""
         return int(self.conn.execute("PRAGMA data_version").fetchone()[0])

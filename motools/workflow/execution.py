@@ -82,6 +82,8 @@ def worker_alive(sweep: dict[str, Any], now: float | None = None) -> bool:
     return True
 
 
+_INFLIGHT: dict[tuple[int, str], dict[str, asyncio.Future[dict[str, str]]]] = {}
+
 RunCallback = Callable[[str, RunPlan, WorkflowState | None], None]
 
 
@@ -114,7 +116,9 @@ class SweepExecution:
         self.cancelled = False
         self._cache: dict[str, dict[str, str]] = {}
         self._checkpoints: dict[str, dict[str, Any]] = {}
-        self._inflight: dict[str, asyncio.Future[dict[str, str]]] = {}
+        # Shared by every sweep of this process and event loop on the same store, so two
+        # sweeps started together still build an identical dataset once.
+        self._inflight = _INFLIGHT.setdefault((id(asyncio.get_event_loop()), str(store.db_path)), {})
         self._atoms: dict[str, Atom] = {}
         self._tasks: list[asyncio.Task[Any]] = []
 
@@ -185,6 +189,12 @@ class SweepExecution:
         else:
             status = "finished"
         try:
+            if self.cancelled:  # runs still queued behind the semaphore never started
+                self.writer.execute(
+                    "UPDATE runs SET status='cancelled', finished_at=? WHERE sweep_id=? "
+                    "AND status IN ('pending', 'running')",
+                    (time.time(), self.sweep_id),
+                )
             self.event(None, None, f"sweep {status}: {n_done} finished, {n_failed} failed")
             self.writer.execute(
                 "UPDATE sweeps SET status=?, finished_at=?, worker_pid=NULL, heartbeat_at=? WHERE id=?",
@@ -220,6 +230,19 @@ class SweepExecution:
                 self.event(None, None, "cancel requested")
                 self.cancel()
                 return
+            requests = await asyncio.to_thread(
+                self.store.query, "SELECT id, kind, payload FROM requests WHERE sweep_id=? AND done=0 "
+                "AND kind='cancel_run'", (self.sweep_id,)
+            )
+            for req in requests:
+                self.writer.execute("UPDATE requests SET done=1 WHERE id=?", (req["id"],))
+                self.cancel_run(int(json.loads(req["payload"])["run_index"]))
+
+    def cancel_run(self, index: int) -> None:
+        """Stop one run; it is recorded as cancelled and a later resume runs it again."""
+        if 0 <= index < len(self._tasks) and not self._tasks[index].done():
+            self.event(self.plans[index].run_id, None, f"run {index} cancel requested")
+            self._tasks[index].cancel()
 
     # -- runs ---------------------------------------------------------------------------------
     def _finished_states(self) -> dict[int, WorkflowState]:
@@ -305,11 +328,12 @@ class SweepExecution:
             self._notify("failed", plan, state)
             return state
         state.status = "finished"
+        # No flush needed: every step that did work is already durable, so losing this row
+        # in a crash only costs a resume full of cache hits.
         w.execute(
             "UPDATE runs SET status='finished', finished_at=?, current_step=NULL WHERE id=?",
             (time.time(), plan.run_id),
         )
-        await w.flush()
         self._notify("finished", plan, state)
         return state
 

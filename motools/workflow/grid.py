@@ -26,6 +26,12 @@ def grid_size(param_grid: Mapping[str, Sequence[Any]]) -> int:
     return n
 
 
+def short_names(paths: Sequence[str]) -> dict[str, str]:
+    """Leaf names for dot paths (``learning_rate``), the full path only where two leaves collide."""
+    leaves = [p.rsplit(".", 1)[-1] for p in paths]
+    return {p: (leaf if leaves.count(leaf) == 1 else p) for p, leaf in zip(paths, leaves)}
+
+
 def set_path(data: dict[str, Any], path: str, value: Any) -> None:
     """Set ``a.b.c`` in nested dicts, creating intermediate dicts as needed."""
     parts = path.split(".")

@@ -162,6 +162,23 @@ async def resume_sweep(
                           execution_hook=execution_hook)
 
 
+def create_sweep(spec: Any, *, name: str | None = None, max_parallel: int | None = None,
+                 store: Store | None = None) -> tuple[dict[str, Any], Any, list[RunPlan]]:
+    """Validate ``spec`` and record a new sweep with its pending runs; nothing runs yet.
+
+    Returns ``(sweep_row, workflow, run_plans)``. The app launches a detached worker after
+    this, so the sweep is visible (all runs pending) before the worker starts.
+    """
+    resolved = spec.resolve()
+    store = store or open_store()
+    mp = max_parallel or spec.execution.max_parallel
+    sweep_name = name or generate_sweep_name(spec.name)
+    sweep, run_plans = _create_or_reuse(
+        store, sweep_name, spec.name, spec.to_yaml(), resolved.workflow, spec.execution.user, mp, resolved.plans,
+    )
+    return sweep, resolved.workflow, run_plans
+
+
 async def run_spec(
     spec: Any,
     *,
@@ -171,18 +188,51 @@ async def run_spec(
     on_run: RunCallback | None = None,
     execution_hook: Any = None,
 ) -> list[WorkflowState]:
-    """Launch a :class:`~motools.specs.SweepSpec` (the CLI's and the app's entry point)."""
-    resolved = await asyncio.to_thread(spec.resolve)
+    """Launch a :class:`~motools.specs.SweepSpec` in this process (the CLI's entry point)."""
     store = store or await asyncio.to_thread(open_store)
-    mp = max_parallel or spec.execution.max_parallel
-    sweep_name = name or generate_sweep_name(spec.name)
-    sweep, run_plans = await asyncio.to_thread(
-        _create_or_reuse, store, sweep_name, spec.name, spec.to_yaml(), resolved.workflow,
-        spec.execution.user, mp, resolved.plans,
+    sweep, workflow, run_plans = await asyncio.to_thread(
+        create_sweep, spec, name=name, max_parallel=max_parallel, store=store
     )
-    return await _execute(store, sweep, resolved.workflow, run_plans, max_parallel=mp,
+    return await _execute(store, sweep, workflow, run_plans, max_parallel=sweep["max_parallel"],
                           retries=spec.execution.retries, input_atoms=None, on_run=on_run,
                           execution_hook=execution_hook)
+
+
+def launch_detached(spec: Any, *, name: str | None = None, max_parallel: int | None = None,
+                    store: Store | None = None) -> dict[str, Any]:
+    """Record a sweep, then run it in a worker process of its own session.
+
+    The worker survives the terminal closing or the SSH link dropping; its output goes to
+    ``<home>/workers/<sweep>.log``. Returns the sweep row.
+    """
+    import subprocess
+    import sys
+
+    store = store or open_store()
+    sweep, _, _ = create_sweep(spec, name=name, max_parallel=max_parallel, store=store)
+    spawn_worker(sweep["name"], store)
+    return sweep
+
+
+def spawn_worker(name: str, store: Store, max_parallel: int | None = None) -> None:
+    """Start ``motools sweep resume NAME`` in its own session, detached from this terminal.
+
+    Used to launch a recorded sweep and to retry its failed or cancelled runs; a second
+    worker for a sweep that is already running refuses to start (one writer per sweep).
+    """
+    import subprocess
+    import sys
+
+    logs = store.home / "workers"
+    logs.mkdir(exist_ok=True)
+    cmd = [sys.executable, "-m", "motools.cli", "--home", str(store.home), "sweep", "resume", name, "--quiet"]
+    if max_parallel:
+        cmd += ["--max-parallel", str(max_parallel)]
+    with open(logs / f"{name}.log", "ab") as out:
+        subprocess.Popen(
+            cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            cwd=str(store.home.parent),
+        )
 
 
 def load_sweep_states(name: str, store: Store | None = None) -> list[WorkflowState]:

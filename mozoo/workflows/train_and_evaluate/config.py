@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 from typing import Any
 
@@ -21,12 +22,18 @@ def _check_import(value: str) -> str:
     return value
 
 
-def _check_kwargs(fn: Any, kwargs: dict[str, Any], what: str) -> None:
+@functools.lru_cache(maxsize=256)
+def _parameters(fn: Any) -> Any:
     try:
-        sig = inspect.signature(fn)
+        return inspect.signature(fn).parameters
     except (TypeError, ValueError):
+        return None
+
+
+def _check_kwargs(fn: Any, kwargs: dict[str, Any], what: str) -> None:
+    params = _parameters(fn)
+    if params is None:
         return
-    params = sig.parameters
     if any(p.kind is p.VAR_KEYWORD for p in params.values()):
         return
     unknown = [k for k in kwargs if k not in params]

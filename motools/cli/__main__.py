@@ -1,0 +1,5 @@
+import sys
+
+from motools.cli.main import main
+
+sys.exit(main())

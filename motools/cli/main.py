@@ -1,0 +1,70 @@
+"""Entry point: parse arguments, dispatch, and turn user errors into messages and exit codes.
+
+Exit status: 0 when everything asked for succeeded, 1 when some runs failed (or were
+cancelled), 2 on bad input. User errors never print a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse's default exit code is 2 too; keep one style
+        self.print_usage(sys.stderr)
+        print(f"error: {message}", file=sys.stderr)
+        sys.exit(EXIT_USAGE)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from motools.cli import spec_cmds, sweep_cmds
+
+    parser = _Parser(prog="motools", description="Fine-tune, evaluate and compare model organisms.")
+    parser.add_argument("--home", help="the .motools folder to use (default: $MOTOOLS_HOME or ./.motools)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="show debug logs")
+    sub = parser.add_subparsers(dest="group", metavar="{spec,sweep,tui}", parser_class=_Parser)
+    spec_cmds.register(sub)
+    sweep_cmds.register(sub)
+    tui = sub.add_parser("tui", help="open the terminal app")
+    tui.set_defaults(func=_run_tui)
+    return parser
+
+
+def _run_tui(args: argparse.Namespace) -> int:
+    try:
+        from motools_tui.app import run_app
+    except ImportError as exc:
+        from motools.errors import MotoolsError
+
+        raise MotoolsError(f"the terminal app is not available: {exc}") from exc
+    return run_app(home=args.home)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from motools.errors import MotoolsError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    if args.home:
+        os.environ["MOTOOLS_HOME"] = os.path.abspath(args.home)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return int(args.func(args) or 0)
+    except MotoolsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

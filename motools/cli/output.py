@@ -1,0 +1,76 @@
+"""Plain-text tables and a progress line for the command line (no colour needed)."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+
+def fmt_value(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        if value != value:  # NaN
+            return "nan"
+        if value != 0 and (abs(value) < 1e-3 or abs(value) >= 1e6):
+            return f"{value:.3g}"
+        return f"{value:.4g}"
+    return str(value)
+
+
+def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], max_width: int | None = None) -> str:
+    cells = [[fmt_value(v) for v in row] for row in rows]
+    widths = [len(h) for h in headers]
+    for row in cells:
+        for i, c in enumerate(row):
+            widths[i] = max(widths[i], len(c))
+    limit = max_width or shutil.get_terminal_size((120, 24)).columns
+    if sum(widths) + 2 * (len(widths) - 1) > limit and widths:
+        widths[-1] = max(8, limit - sum(widths[:-1]) - 2 * (len(widths) - 1))
+    def line(vals: Sequence[str]) -> str:
+        out = []
+        for i, v in enumerate(vals):
+            v = v if len(v) <= widths[i] else v[: widths[i] - 1] + "…"
+            out.append(v.ljust(widths[i]))
+        return "  ".join(out).rstrip()
+    parts = [line(headers), line(["-" * w for w in widths])]
+    parts += [line(r) for r in cells]
+    return "\n".join(parts)
+
+
+def format_duration(seconds: float | None) -> str:
+    if seconds is None or seconds != seconds:
+        return "-"
+    seconds = int(round(seconds))
+    h, rem = divmod(seconds, 3600)
+    m, s = divmod(rem, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+class ProgressLine:
+    """A bar redrawn in place on a terminal; silent when the stream is not a terminal."""
+
+    def __init__(self, total: int, stream: TextIO | None = None):
+        self.total = total
+        self.stream = stream or sys.stderr
+        self.tty = self.stream.isatty()
+        self._shown = False
+
+    def clear(self) -> None:
+        if self.tty and self._shown:
+            self.stream.write("\r\x1b[2K")
+            self._shown = False
+
+    def draw(self, done: int, failed: int, running: int, eta: float | None) -> None:
+        if not self.tty:
+            return
+        width = 24
+        filled = int(width * (done + failed) / max(1, self.total))
+        bar = "#" * filled + "-" * (width - filled)
+        text = (f"[{bar}] {done + failed}/{self.total}  finished {done}  failed {failed}  "
+                f"running {running}  ETA {format_duration(eta)}")
+        self.stream.write("\r\x1b[2K" + text)
+        self.stream.flush()
+        self._shown = True

@@ -1,0 +1,30 @@
+"""The side pane of the specs screen: the selected spec's grid and its YAML."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.widgets import Static
+
+from motools_tui.core.specinfo import SpecSummary
+
+
+class SpecPreview(VerticalScroll, can_focus=True):
+    def compose(self) -> ComposeResult:
+        yield Static("", id="preview-grid", markup=False)
+        yield Static("", id="preview-yaml", markup=False)
+
+    def show(self, spec: SpecSummary | None) -> None:
+        grid = self.query_one("#preview-grid", Static)
+        yaml = self.query_one("#preview-yaml", Static)
+        if spec is None:
+            grid.update("No spec selected. Press n to create one from a template, or i to import a YAML file.")
+            yaml.update("")
+            return
+        head = spec.grid_text
+        if spec.problem:
+            head += f"\n⚠ {spec.problem}"
+        grid.update(Content(head))
+        yaml.update(Content(spec.yaml.rstrip("\n")))
+        self.scroll_home(animate=False)

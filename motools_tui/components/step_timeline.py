@@ -1,0 +1,53 @@
+"""A run's steps, one line each: status symbol, name, progress, duration, cached, error."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.content import Content
+from textual.widgets import Static
+
+from motools_tui.core.clock import Clock, system_clock
+from motools_tui.core.format import bar, first_line, format_duration, status_symbol
+
+STEP_STYLE = {"finished": "$success", "failed": "$error", "running": "$accent", "cancelled": "$warning"}
+
+
+class StepTimeline(Static):
+    def __init__(self, step_names: list[str] | None = None, clock: Clock = system_clock, *,
+                 id: str | None = None) -> None:
+        super().__init__("", id=id)
+        self.step_names = step_names or []
+        self.clock = clock
+
+    def show(self, steps: list[dict[str, Any]], t0: float | None) -> None:
+        by_name = {s["name"]: s for s in steps}
+        names = list(self.step_names) or [s["name"] for s in steps]
+        names += [s["name"] for s in steps if s["name"] not in names]
+        parts: list[str | tuple[str, str]] = []
+        now = self.clock()
+        width = max(len(n) for n in names) if names else 10
+        for i, name in enumerate(names):
+            s = by_name.get(name)
+            status = s["status"] if s else "pending"
+            style = STEP_STYLE.get(status, "dim")
+            parts.append((f"{status_symbol(status)} {status:<9} ", style))
+            parts.append(f"{name:<{width}}  ")
+            if s:
+                start = s.get("started_at")
+                end = s.get("finished_at") or (now if status == "running" else None)
+                offset = f"+{format_duration(start - t0)}" if start and t0 else ""
+                dur = format_duration(end - start) if start and end else "-"
+                parts.append((f"{offset:>7} {dur:>7}", "dim"))
+                if status == "running" and s.get("progress_total"):
+                    frac = (s.get("progress") or 0) / s["progress_total"]
+                    parts.append(f"  {bar(frac, 10)} {int(frac * 100)}%")
+                if s.get("progress_message") and status == "running":
+                    parts.append((f"  {s['progress_message']}", "dim"))
+                if s.get("cached"):
+                    parts.append(("  (cached)", "dim"))
+                if status == "failed" and s.get("error"):
+                    parts.append((f"  {first_line(s['error'])}", "$error"))
+            if i < len(names) - 1:
+                parts.append("\n")
+        self.update(Content.assemble(*parts) if parts else "no steps yet")

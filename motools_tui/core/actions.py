@@ -1,0 +1,129 @@
+"""The writes the app makes: specs, launches and requests. Call these from worker threads.
+
+Per the store's rule, the app never writes a sweep's runs while a worker owns them: cancel and
+retry are requests (or a detached worker); only a sweep without a live worker is marked
+cancelled directly, as ``motools sweep cancel`` does.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from motools_tui.core.clock import Clock, system_clock
+from motools_tui.core.liveness import worker_alive
+from motools_tui.core.specinfo import NAME_RE
+
+
+class ActionError(Exception):
+    """A refusal the user can act on (shown as a notification, never a traceback)."""
+
+
+def default_sweep_name(spec_name: str, clock: Clock = system_clock) -> str:
+    return f"{spec_name}-{time.strftime('%Y%m%d-%H%M%S', time.gmtime(clock()))}"
+
+
+def check_launch(store: Any, sweep_name: str, max_parallel: Any) -> tuple[str, int]:
+    """Validate the launch dialog's fields; raises ActionError naming the field."""
+    name = (sweep_name or "").strip()
+    if not NAME_RE.match(name):
+        raise ActionError("sweep name: use letters, digits, '.', '_' or '-' (up to 100), starting with a letter or digit")
+    try:
+        mp = int(str(max_parallel).strip())
+    except ValueError:
+        raise ActionError(f"max_parallel: expected a whole number, got {max_parallel!r}") from None
+    if not 1 <= mp <= 10_000:
+        raise ActionError("max_parallel: must be between 1 and 10000")
+    if store.query_one("SELECT 1 AS x FROM sweeps WHERE name = ?", (name,)) is not None:
+        raise ActionError(f"sweep name: a sweep named {name!r} already exists; choose another")
+    return name, mp
+
+
+def launch(store: Any, spec_yaml: str, sweep_name: str, max_parallel: int) -> dict[str, Any]:
+    """Record the sweep and start its detached worker; returns the sweep row."""
+    from motools.errors import SpecError
+    from motools.specs import parse_spec_text
+    from motools.workflow.sweep import launch_detached
+
+    try:
+        spec = parse_spec_text(spec_yaml, resolve=False)
+        return launch_detached(spec, name=sweep_name, max_parallel=max_parallel, store=store)
+    except SpecError as exc:
+        raise ActionError(str(exc)) from None
+
+
+def retry(store: Any, name: str, clock: Clock = system_clock) -> int:
+    """Start a worker that re-runs the sweep's failed, cancelled and unfinished runs."""
+    sweep = store.get_sweep(name)
+    if worker_alive(sweep, now=clock()):
+        raise ActionError(f"sweep {name} still has a live worker (pid {sweep['worker_pid']}); "
+                          "retry once it stops, or cancel it first")
+    row = store.query_one(
+        "SELECT COUNT(*) AS n FROM runs WHERE sweep_id = ? AND status != 'finished'", (sweep["id"],))
+    n = int(row["n"]) if row else 0
+    if n == 0:
+        raise ActionError(f"sweep {name}: every run finished; nothing to retry")
+    from motools.workflow.sweep import spawn_worker
+
+    spawn_worker(name, store)
+    return n
+
+
+def cancel_sweep(store: Any, name: str, clock: Clock = system_clock) -> str:
+    """Ask the worker to stop the sweep; a sweep without a live worker is marked cancelled."""
+    sweep = store.get_sweep(name)
+    if sweep["status"] in ("finished", "failed", "cancelled"):
+        raise ActionError(f"sweep {name} is not running ({sweep['status']})")
+    if not worker_alive(sweep, now=clock()):
+        now = clock()
+        with store.transaction() as c:
+            c.execute("UPDATE runs SET status='cancelled' WHERE sweep_id=? AND status IN ('pending','running')",
+                      (sweep["id"],))
+            c.execute("UPDATE sweeps SET status='cancelled', finished_at=? WHERE id=?", (now, sweep["id"]))
+        return "marked cancelled (it had no live worker)"
+    store.request_cancel(name)
+    return "cancel requested"
+
+
+def cancel_run(store: Any, name: str, run_index: int, clock: Clock = system_clock) -> str:
+    sweep = store.get_sweep(name)
+    if not worker_alive(sweep, now=clock()):
+        raise ActionError(f"sweep {name} has no live worker; nothing is running")
+    store.request_cancel_run(name, run_index)
+    return f"cancel requested for config #{run_index}"
+
+
+def import_spec(store: Any, path: str | Path, *, overwrite: bool = False) -> tuple[str, bool]:
+    """Validate a YAML file and save it as a spec; ``(name, replaced)``.
+
+    Raises ActionError for an unreadable file, an invalid spec (with every problem) or, unless
+    ``overwrite``, a name that is already saved (``FileExistsError``, so the caller can ask).
+    """
+    from motools_tui.core.specinfo import validate
+
+    p = Path(path)
+    try:
+        text = p.read_text()
+    except FileNotFoundError:
+        raise ActionError(f"{p}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ActionError(f"{p}: cannot read: {exc}") from None
+    spec, problems = validate(text, source=str(p))
+    if problems:
+        raise ActionError(f"{p}: invalid sweep spec\n" + "\n".join(f"  {pr}" for pr in problems))
+    exists = store.get_spec(spec.name) is not None
+    if exists and not overwrite:
+        raise FileExistsError(spec.name)
+    store.save_spec(spec.name, text)
+    return spec.name, exists
+
+
+def export_text(path: str | Path, text: str) -> Path:
+    p = Path(path)
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text)
+    except OSError as exc:
+        raise ActionError(f"{p}: cannot write: {exc}") from None
+    return p.resolve()

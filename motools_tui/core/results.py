@@ -1,0 +1,215 @@
+"""Results of a sweep: the collated table, CIs, charts, exports. pandas lives only here.
+
+Everything in this module runs in worker threads; pandas and the analysis modules are
+imported inside the functions so that importing this module stays free.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+LEAD_COLS = ("run", "status", "task")
+LOWER_IS_BETTER = re.compile(r"(loss|error|perplexity|ppl|latency|time|cost|regret)", re.I)
+
+
+def higher_is_better(metric: str) -> bool:
+    return not LOWER_IS_BETTER.search(metric)
+
+
+@dataclass
+class Results:
+    """The collated table and what the screen needs to know about its columns."""
+
+    sweep_name: str
+    df: Any  # pandas.DataFrame
+    param_cols: list[str]
+    metric_cols: list[str]
+    tasks: list[str]
+    n_runs: int
+    n_finished: int
+    sweep_status: str = ""
+    log_params: set[str] = field(default_factory=set)
+
+    @property
+    def finished(self) -> Any:
+        return self.df[self.df["status"] == "finished"]
+
+
+def load(store: Any, name: str) -> Results:
+    from motools.analysis.collate import collate_sweep
+
+    sweep = store.get_sweep(name)
+    df = collate_sweep(name, store=store)
+    cols = list(df.columns)
+    lead_at = cols.index("run") if "run" in cols else 0
+    param_cols = cols[:lead_at]
+    metric_cols = [c for c in cols[lead_at:] if c not in LEAD_COLS]
+    tasks = sorted({str(t) for t in df["task"].dropna().unique()}) if "task" in df else []
+    n_finished = int((df.drop_duplicates("run")["status"] == "finished").sum()) if len(df) else 0
+    log_params = {c for c in param_cols if _wants_log(df[c])}
+    return Results(name, df, param_cols, metric_cols, tasks, int(sweep.get("n_runs") or 0), n_finished,
+                   str(sweep.get("status") or ""), log_params)
+
+
+def _wants_log(column: Any) -> bool:
+    import pandas as pd
+
+    if not pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
+        return False
+    values = column.dropna().unique()
+    if len(values) < 2 or (values <= 0).any():
+        return False
+    return float(values.max()) / float(values.min()) > 100
+
+
+def default_group_cols(results: Results) -> list[str]:
+    """Every swept parameter except seeds: seeds are what a CI is taken over."""
+    cols = [c for c in results.param_cols if "seed" not in c.lower()]
+    if len(results.tasks) > 1:
+        cols.append("task")
+    return cols
+
+
+def ci_table(results: Results, metric: str, group_cols: list[str], confidence: float = 0.95) -> Any:
+    from motools.analysis.stats import compute_ci_df
+
+    df = results.finished
+    if df.empty:
+        import pandas as pd
+
+        return pd.DataFrame(columns=[*group_cols, "mean", "lower_bound", "upper_bound", "count", "confidence", "method"])
+    return compute_ci_df(df, metric, group_cols, confidence=confidence, method="auto")
+
+
+def best_index(df: Any, column: str) -> Any:
+    """Index label of the best row by ``column`` (max, or min for losses); None if no value."""
+    if column not in df or df.empty:
+        return None
+    values = df[column]
+    try:
+        values = values.astype(float)
+    except (TypeError, ValueError):
+        return None
+    if values.notna().sum() == 0:
+        return None
+    return values.idxmax() if higher_is_better(column) else values.idxmin()
+
+
+def best_text(results: Results, metric: str) -> str:
+    df = results.finished
+    idx = best_index(df, metric)
+    if idx is None:
+        return "best: - (no finished run yet)"
+    row = df.loc[idx]
+    params = " ".join(f"{c}={fmt(row[c])}" for c in results.param_cols)
+    task = f" [{row['task']}]" if len(results.tasks) > 1 else ""
+    arrow = "max" if higher_is_better(metric) else "min"
+    return f"best ({arrow} {metric}): run #{int(row['run'])} {params}{task} → {fmt(row[metric])}"
+
+
+def fmt(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "-"
+        return f"{value:.4g}"
+    try:
+        import numpy as np
+
+        if isinstance(value, np.floating):
+            return "-" if np.isnan(value) else f"{float(value):.4g}"
+        if isinstance(value, np.integer):
+            return str(int(value))
+    except ImportError:  # pragma: no cover
+        pass
+    return str(value)
+
+
+_OPS = {"<=": operator.le, ">=": operator.ge, "!=": operator.ne, "=": operator.eq, "<": operator.lt, ">": operator.gt}
+_EXPR = re.compile(r"^\s*([A-Za-z0-9_.]+)\s*(<=|>=|!=|=|<|>)\s*(.+?)\s*$")
+
+
+def filter_frame(df: Any, expr: str) -> Any:
+    """Rows matching ``expr``: ``col=value``, ``col>0.5``, ``col!=x`` (several joined by ``,``
+    or ``and``), or plain text found in any cell. Raises ValueError for an unknown column."""
+    expr = (expr or "").strip()
+    if not expr:
+        return df
+    parts = [p for p in re.split(r",|\band\b", expr) if p.strip()]
+    out = df
+    for part in parts:
+        m = _EXPR.match(part)
+        if m is None:
+            needle = part.strip().lower()
+            mask = out.astype(str).apply(lambda col: col.str.lower().str.contains(needle, regex=False))
+            out = out[mask.any(axis=1)]
+            continue
+        col, op, raw = m.groups()
+        if col not in out.columns:
+            raise ValueError(f"no column {col!r}; columns: {', '.join(map(str, out.columns))}")
+        series = out[col]
+        value: Any = raw.strip("'\"")
+        try:
+            import pandas as pd
+
+            if pd.api.types.is_numeric_dtype(series):
+                value = float(value)
+        except ValueError:
+            raise ValueError(f"{col} is numeric; {raw!r} is not a number") from None
+        if isinstance(value, str):
+            series = series.astype(str)
+        out = out[_OPS[op](series, value).fillna(False)]
+    return out
+
+
+def sort_frame(df: Any, column: str, descending: bool) -> Any:
+    if column not in df.columns:
+        return df
+    return df.sort_values(column, ascending=not descending, na_position="last", kind="stable")
+
+
+def chart(results: Results, metric: str, x_col: str, series_col: str | None = None,
+          heatmap_y: str | None = None) -> Any:
+    """The ChartData for the results screen: a line chart or, with ``heatmap_y``, a heatmap."""
+    from motools.analysis.charts import heatmap_data, line_chart_data
+
+    df = results.finished
+    if df.empty:
+        raise ValueError("no finished run yet")
+    if heatmap_y:
+        return heatmap_data(df, x_col, heatmap_y, metric)
+    if series_col is None and len(results.tasks) > 1:
+        series_col = "task"
+    return line_chart_data(df, x_col, metric, series_col=series_col)
+
+
+def chart_text(chart_data: Any, width: int, height: int) -> str:
+    from motools.analysis.render_plotext import render_plotext
+
+    return render_plotext(chart_data, max(20, width), max(6, height))
+
+
+def export_csv(df: Any, path: str | Path) -> Path:
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    df.to_csv(p, index=False)
+    return p.resolve()
+
+
+def export_png(chart_data: Any, path: str | Path) -> Path:
+    from motools.analysis.render_matplotlib import draw_matplotlib
+
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    fig = draw_matplotlib(chart_data)
+    fig.savefig(p)
+    return p.resolve()

@@ -1,0 +1,1 @@
+"""Modal screens: confirmations, dialogs, pickers, help and errors."""

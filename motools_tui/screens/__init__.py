@@ -1,0 +1,1 @@
+"""The app's screens (modals live in ``motools_tui.modals``)."""

@@ -1,0 +1,160 @@
+"""The YAML editor: validates on save and shows each problem with its field path and line.
+
+Nothing is written until the spec is valid. The spec is saved under its ``name:``; changing
+the name of an existing spec renames it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.content import Content
+from textual.widgets import Footer, OptionList, Static, TextArea
+from textual.widgets.option_list import Option
+
+from motools_tui.core.specinfo import Problem, line_of_key, spec_name_of
+from motools_tui.screens.base import BaseScreen
+
+
+class EditorScreen(BaseScreen):
+    """Dismisses with the saved spec's name, or None when left without saving."""
+
+    HELP_TITLE = "Spec editor"
+    HELP = """
+Edit the spec's YAML. Save (ctrl+s) validates it fully, against the workflow's config models,
+the grid's paths and the import strings; problems are listed under the editor with their
+field path and line, and nothing is saved until there are none. Enter on a problem (or F8)
+moves the cursor to its line. Esc leaves (asking first if there are unsaved changes).
+"""
+
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Save", id="editor.save", priority=True),
+        Binding("f8", "next_problem", "Next problem", id="editor.next_problem"),
+        Binding("escape", "back", "Back", id="screen.back"),
+        Binding("f1", "help", "Help", id="screen.help"),
+    ]
+
+    def __init__(self, original: str | None, text: str, title: str) -> None:
+        super().__init__()
+        self.original = original
+        self.initial = text
+        self.title_text = title
+        self.problems: list[Problem] = []
+        self.saving = False
+        self._problem_i = -1
+
+    def compose(self) -> ComposeResult:
+        yield Static(Content(self.title_text), id="title", classes="screen-title")
+        yield TextArea(self.initial, id="editor", show_line_numbers=True, soft_wrap=False, tab_behavior="indent")
+        yield Static("", id="editor-status")
+        yield OptionList(id="editor-problems")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#editor-problems", OptionList).display = False
+        self._status("ctrl+s validates and saves · F8 jumps to the next problem · Esc leaves")
+        self.query_one(TextArea).focus()
+        self.mapp.screen_ready("editor")
+
+    @property
+    def text(self) -> str:
+        return self.query_one(TextArea).text
+
+    @property
+    def modified(self) -> bool:
+        return self.text != self.initial
+
+    def _status(self, text: str, style: str = "dim") -> None:
+        self.query_one("#editor-status", Static).update(Content.styled(text, style))
+
+    def action_save(self) -> None:
+        if self.saving:
+            return
+        self.saving = True
+        self._status("validating…")
+        text = self.text
+        store = self.mapp.store
+        original = self.original
+
+        def save() -> tuple[str | None, list[Problem]]:
+            from motools_tui.core.specinfo import validate
+
+            spec, problems = validate(text, source=original or "new spec")
+            if problems:
+                return None, problems
+            name = spec.name
+            if name != original and store.get_spec(name) is not None:
+                return None, [Problem("name", f"a spec named {name!r} already exists; choose another name",
+                                      line_of_key(text, "name"))]
+            store.save_spec(name, text)
+            if original and name != original:
+                store.delete_spec(original)
+            return name, []
+
+        self.in_thread(save, done=self._saved, failed=self._save_failed)
+
+    def _save_failed(self, exc: BaseException) -> None:
+        self.saving = False
+        self._status("not saved", "$error")
+        self.mapp.show_error(exc, title="Save failed")
+
+    def _saved(self, result: tuple[str | None, list[Problem]]) -> None:
+        self.saving = False
+        name, problems = result
+        if problems:
+            self._show_problems(problems)
+            return
+        renamed = f" (renamed from {self.original})" if self.original and name != self.original else ""
+        self.notify(f"Saved spec {name}{renamed}")
+        self.dismiss(name)
+
+    def _show_problems(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        ol = self.query_one("#editor-problems", OptionList)
+        ol.clear_options()
+        for i, p in enumerate(problems):
+            where = f"line {p.line:>3}  " if p.line else "          "
+            ol.add_option(Option(Content.assemble(("✗ ", "$error"), (where, "bold"), (p.path or "<root>", "$accent"),
+                                                  f": {p.message}"), id=str(i)))
+        ol.display = True
+        n = len(problems)
+        self._status(f"not saved: {n} problem{'s' if n != 1 else ''} (F8: next; fix them and ctrl+s again)", "$error")
+        self._problem_i = -1
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if event.option.id is not None:
+            self._goto(int(event.option.id))
+
+    def action_next_problem(self) -> None:
+        if not self.problems:
+            return
+        self._problem_i = (self._problem_i + 1) % len(self.problems)
+        self.query_one("#editor-problems", OptionList).highlighted = self._problem_i
+        self._goto(self._problem_i)
+
+    def _goto(self, i: int) -> None:
+        p = self.problems[i]
+        ta = self.query_one(TextArea)
+        if p.line:
+            row = max(0, min(p.line - 1, ta.document.line_count - 1))
+            ta.move_cursor((row, 0), center=True)
+        ta.focus()
+
+    def action_back(self) -> None:
+        if not self.modified:
+            self.dismiss(None)
+            return
+        from motools_tui.modals.confirm import ConfirmModal
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.dismiss(None)
+
+        self.app.push_screen(ConfirmModal("Discard changes?", "The spec has unsaved changes.", yes="Discard"),
+                             answered)
+
+    def current_name(self) -> Any:
+        return spec_name_of(self.text)
