@@ -18,13 +18,14 @@ EXIT_OK, EXIT_FAILED, EXIT_CANCELLED = 0, 1, 130
 
 def register(sub: Any) -> None:
     p = sub.add_parser("sweep", help="run and inspect sweeps")
-    s = p.add_subparsers(dest="cmd", metavar="{run,list,show,resume,cancel}", required=True)
+    s = p.add_subparsers(dest="cmd", metavar="{run,list,show,resume,cancel,export}", required=True)
     run = s.add_parser("run", help="run a saved spec (by name) or a spec file")
     run.add_argument("spec", metavar="SPEC_NAME_OR_FILE")
     run.add_argument("--max-parallel", type=int, help="override the spec's execution.max_parallel")
     run.add_argument("--name", help="name the sweep (default: <spec>-<time>-<random>)")
     run.add_argument("--detach", action="store_true", help="run in a background worker and return at once")
     run.add_argument("--quiet", action="store_true", help="no progress output")
+    run.add_argument("--force", action="store_true", help="let the spec's output files overwrite old ones")
     run.set_defaults(func=cmd_run)
     ls = s.add_parser("list", help="list sweeps, newest first")
     ls.set_defaults(func=cmd_list)
@@ -39,6 +40,21 @@ def register(sub: Any) -> None:
     cancel = s.add_parser("cancel", help="stop a running sweep (from any terminal)")
     cancel.add_argument("name")
     cancel.set_defaults(func=cmd_cancel)
+    export = s.add_parser("export", help="write results (CSV), CI tables (CSV) and charts (PNG)")
+    export.add_argument("name")
+    export.add_argument("--csv", metavar="PATH", help="the results table, one row per run and task")
+    export.add_argument("--samples", action="store_true", help="with --csv: one row per scored sample")
+    export.add_argument("--ci", metavar="PATH", help="a confidence-interval table (needs --group)")
+    export.add_argument("--group", nargs="+", metavar="COL", default=[], help="columns to group the CI table by")
+    export.add_argument("--value", default="accuracy", help="the metric for --ci (default: accuracy)")
+    export.add_argument("--confidence", type=float, default=0.95)
+    export.add_argument("--method", choices=["auto", "t", "wilson", "bootstrap"], default="auto")
+    export.add_argument("--png", metavar="PATH", help="a chart (PNG, or SVG/PDF by extension; needs --x)")
+    export.add_argument("--x", help="the parameter on the chart's x axis")
+    export.add_argument("--y", default="accuracy", help="the metric on the chart (default: accuracy)")
+    export.add_argument("--heatmap", metavar="COL", help="draw a heatmap over --x and this parameter")
+    export.add_argument("--force", action="store_true", help="overwrite existing files")
+    export.set_defaults(func=cmd_export)
 
 
 def _check_parallel(n: int | None) -> None:
@@ -197,22 +213,45 @@ def cmd_run(args: argparse.Namespace) -> int:
     )
     code = _finish(execution, reporter, args.quiet)
     if execution is not None and execution.sweep["status"] == "finished":
-        _write_outputs(spec, execution.sweep["name"], store, args.quiet)
+        _write_outputs(spec, execution.sweep["name"], store, args.quiet, args.force)
     return code
 
 
-def _write_outputs(spec: Any, sweep_name: str, store: Any, quiet: bool) -> None:
-    """The spec's ``output:`` section (results CSV, CI table, plot), when analysis is available."""
+def _write_outputs(spec: Any, sweep_name: str, store: Any, quiet: bool, force: bool) -> None:
+    """The spec's ``output:`` section (results CSV, CI table, plot)."""
+    from motools.analysis.export import write_spec_outputs
+
     out = spec.output
     if not (out.results_path or out.confidence_intervals or out.plot):
         return
-    try:
-        from motools.analysis.export import write_spec_outputs
-    except ImportError:
-        return
-    for path in write_spec_outputs(sweep_name, out, store=store):
+    for path in write_spec_outputs(sweep_name, out, store=store, force=force):
         if not quiet:
             print(f"wrote {path}")
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from motools.analysis.export import export_chart, export_ci_csv, export_results_csv
+    from motools.errors import MotoolsError
+    from motools.store import open_store
+
+    if not (args.csv or args.ci or args.png):
+        raise MotoolsError("nothing to export: give --csv PATH, --ci PATH --group COL..., or --png PATH --x COL")
+    if args.ci and not args.group:
+        raise MotoolsError("--ci needs --group COL... (the parameters to group runs by)")
+    if args.png and not args.x:
+        raise MotoolsError("--png needs --x COL (the parameter for the x axis)")
+    store = open_store()
+    store.get_sweep(args.name)
+    try:
+        if args.csv:
+            print(f"wrote {export_results_csv(args.name, args.csv, store=store, force=args.force, samples=args.samples)}")
+        if args.ci:
+            print(f"wrote {export_ci_csv(args.name, args.ci, args.group, value_col=args.value, confidence=args.confidence, method=args.method, store=store, force=args.force)}")
+        if args.png:
+            print(f"wrote {export_chart(args.name, args.png, args.x, args.y, heatmap_y=args.heatmap, store=store, force=args.force)}")
+    except ValueError as exc:  # a column or metric that does not exist
+        raise MotoolsError(str(exc)) from None
+    return 0
 
 
 def cmd_resume(args: argparse.Namespace) -> int:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.containers import VerticalScroll
+from textual.containers import ScrollableContainer
 from textual.content import Content
 from textual.widgets import Static
 
 from motools_tui.core.specinfo import SpecSummary
 
 
-class SpecPreview(VerticalScroll, can_focus=True):
+class SpecPreview(ScrollableContainer, can_focus=True):
     def compose(self) -> ComposeResult:
         yield Static("", id="preview-grid", markup=False)
         yield Static("", id="preview-yaml", markup=False)

@@ -40,10 +40,13 @@ def grid_lines(grid: dict[str, list[Any]], size: int | None) -> str:
         return "grid: unreadable"
     if not grid:
         return "grid: 1 config (no parameters swept)"
+    from motools_tui.core.sweepmodel import param_names
+
+    names = param_names(list(grid))
     lines = [f"grid: {size} config{'s' if size != 1 else ''}"]
     for path, values in grid.items():
         shown = ", ".join(format_value(v) for v in values)
-        lines.append(f"  {path} ({len(values)}): {shown}")
+        lines.append(f"  {names[path]} ×{len(values)}: {shown}")
     return "\n".join(lines)
 
 

@@ -47,7 +47,7 @@ moves the cursor to its line. Esc leaves (asking first if there are unsaved chan
 
     def compose(self) -> ComposeResult:
         yield Static(Content(self.title_text), id="title", classes="screen-title")
-        yield TextArea(self.initial, id="editor", show_line_numbers=True, soft_wrap=False, tab_behavior="indent")
+        yield TextArea(self.initial, id="editor", show_line_numbers=True, soft_wrap=False, tab_behavior="focus")
         yield Static("", id="editor-status")
         yield OptionList(id="editor-problems")
         yield Footer(compact=True)

@@ -6,7 +6,7 @@ import asyncio
 
 from motools.workflow import run_sweep
 from mozoo.workflows.train_and_evaluate import train_and_evaluate_workflow
-from tests.engine.conftest import make_config
+from tests.conftest import make_config
 from tests.engine.helpers import LOADER_CALLS
 
 LR = "submit_training.hyperparameters.learning_rate"

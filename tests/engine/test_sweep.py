@@ -12,7 +12,7 @@ import pytest
 
 from motools.workflow import run_sweep
 from mozoo.workflows.train_and_evaluate import TrainAndEvaluateConfig, train_and_evaluate_workflow
-from tests.engine.conftest import make_config
+from tests.conftest import make_config
 
 SEED_BASIC_EXAMPLE = textwrap.dedent('''
     import asyncio

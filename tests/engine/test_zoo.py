@@ -10,7 +10,7 @@ from motools.workflow import run_sweep
 from mozoo.datasets.hello_world import generate_hello_world_dataset
 from mozoo.tasks.hello_world import hello_world
 from mozoo.workflows.train_and_evaluate import train_and_evaluate_workflow
-from tests.engine.conftest import make_config
+from tests.conftest import make_config
 
 
 def test_hello_world_dataset_is_deterministic_chat_data() -> None:

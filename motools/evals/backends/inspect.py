@@ -1,0 +1,265 @@
+"""The ``inspect`` evaluation backend: a real ``inspect_ai`` evaluation of the task against the model.
+
+Inspect allows one ``eval_async`` at a time per process, yet a sweep reaches evaluation with up to
+``max_parallel`` runs at once. So requests are batched: those that arrive within a short window,
+or while an evaluation is running, go into ONE ``eval_async`` call. Each request becomes its own
+``Task`` instance bound to its own model (``task.model``) and tagged in its metadata, so a call
+evaluates exactly the requested (task, model) pairs, different tasks included, and every log is
+routed back by its tag. A log that failed fails only its own request; if the whole call fails,
+its requests are retried one by one so one bad request cannot sink the others.
+
+Models are served by the providers in :mod:`motools.evals.providers`. Inspect is imported only
+when an evaluation runs; its display is set to ``none`` so it never writes over the terminal app.
+Logs (``.eval``) are kept under ``<store home>/inspect_logs``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import importlib.util
+import uuid
+import weakref
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from motools.errors import MotoolsError
+from motools.evals.base import EvalRequest, EvalResult, SampleScore
+from motools.imports import resolve_import
+from motools.workflow.context import StepContext
+
+WINDOW_S = 0.05
+MAX_BATCH = 32
+TAG_KEY = "motools_request"
+
+
+class EvalFailed(MotoolsError):
+    """Inspect finished the evaluation of one request with an error."""
+
+
+@dataclass
+class _Job:
+    request: EvalRequest
+    log_dir: Path
+    meta: dict[str, Any]
+    future: asyncio.Future[EvalResult]
+    tag: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+    @property
+    def group(self) -> tuple[str, int | None]:
+        """Requests that can share one ``eval_async`` call (eval-level settings must agree)."""
+        return str(self.log_dir), self.request.limit
+
+
+@dataclass
+class _Queue:
+    pending: list[_Job] = field(default_factory=list)
+    runner: asyncio.Task[None] | None = None
+
+
+@functools.cache
+def _prepare_inspect() -> None:
+    """Silence Inspect's display and skip its slowest per-task work, once per process.
+
+    ``eval_async`` ignores ``INSPECT_DISPLAY`` (it forces "plain" when no display was set), so
+    the display type is set directly. Inspect also rescans every installed distribution's file
+    list (~1 s) for each task it logs, to find the task's package; the scan is cached.
+    """
+    try:
+        from inspect_ai.util._display import init_display_type
+
+        init_display_type("none")
+    except ImportError:  # a later Inspect moved it: fall back to the documented variable
+        import os
+
+        os.environ.setdefault("INSPECT_DISPLAY", "none")
+    try:
+        from inspect_ai._util import package
+    except ImportError:
+        return
+    scan = getattr(package, "packages_distributions", None)
+    if scan is not None and not hasattr(scan, "cache_info"):
+        package.packages_distributions = functools.lru_cache(maxsize=1)(scan)
+
+
+def _make_task(task_ref: str, task_args: dict[str, Any]) -> Any:
+    return resolve_import(task_ref)(**task_args)
+
+
+def _first_target(target: Any) -> str:
+    if isinstance(target, str):
+        return target
+    return str(target[0]) if target else ""
+
+
+def result_from_log(log: Any) -> EvalResult:
+    """Metrics and per-sample scores of a finished Inspect log.
+
+    With one scorer the metrics keep their names (``accuracy``, ``stderr``); with several they are
+    keyed ``scorer/metric``. Each sample's score is the first scorer's, as a float.
+    """
+    from inspect_ai.scorer import value_to_float
+
+    where = f" (log: {log.location})" if getattr(log, "location", None) else ""
+    if log.status != "success":
+        detail = log.error.message if log.error else f"status {log.status!r}"
+        raise EvalFailed(f"Inspect evaluation of {log.eval.task} with {log.eval.model} failed: {detail}{where}")
+    scores = list(log.results.scores) if log.results else []
+    single = len({s.name for s in scores}) <= 1
+    metrics: dict[str, float] = {}
+    for s in scores:
+        for name, metric in s.metrics.items():
+            metrics[name if single else f"{s.name}/{name}"] = float(metric.value)
+    to_float = value_to_float()
+    primary = scores[0].scorer if scores else None
+    samples = []
+    for sample in log.samples or []:
+        found = sample.scores or {}
+        score = found.get(primary) if primary in found else next(iter(found.values()), None)
+        if score is None:
+            continue
+        answer = score.answer if score.answer is not None else sample.output.completion
+        samples.append(SampleScore(str(sample.id), float(to_float(score.value)), int(sample.epoch), answer,
+                                   _first_target(sample.target)))
+    return EvalResult(task=log.eval.task, metrics=metrics, samples=samples, log_path=log.location,
+                      model=log.eval.model)
+
+
+class InspectEvalBackend:
+    name = "inspect"
+
+    def __init__(self, window_s: float = WINDOW_S, max_batch: int = MAX_BATCH):
+        self.window_s = window_s
+        self.max_batch = max(1, max_batch)
+        self.stats = {"eval_calls": 0, "evaluations": 0, "largest_batch": 0}
+        self._queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Queue] = weakref.WeakKeyDictionary()
+
+    def preflight(self) -> list[str]:
+        if importlib.util.find_spec("inspect_ai") is None:
+            return ["inspect_ai is not installed (pip install inspect-ai)"]
+        return []
+
+    async def evaluate(self, ctx: StepContext, request: EvalRequest) -> EvalResult:
+        loop = asyncio.get_running_loop()
+        job = _Job(request, Path(ctx.store.home) / "inspect_logs",
+                   {"run_id": ctx.run_id, "sweep": ctx.sweep_name}, loop.create_future())
+        queue = self._queues.setdefault(loop, _Queue())
+        queue.pending.append(job)
+        if queue.runner is None or queue.runner.done():
+            queue.runner = loop.create_task(self._drain(queue), name="motools-inspect-batcher")
+        return await job.future
+
+    # -- batching --------------------------------------------------------------------------------
+    async def _drain(self, queue: _Queue) -> None:
+        """Run batches until nothing waits; the first batch waits ``window_s`` for companions."""
+        batch: list[_Job] = []
+        try:
+            await asyncio.sleep(self.window_s)
+            while queue.pending:
+                batch = self._take(queue)
+                try:
+                    await self._run_batch(batch)
+                except Exception as exc:  # a bug here must still answer every requester
+                    for job in batch:
+                        if not job.future.done():
+                            job.future.set_exception(exc)
+                batch = []
+        finally:
+            for job in [*batch, *queue.pending]:
+                if not job.future.done():
+                    job.future.set_exception(EvalFailed("the Inspect evaluation runner stopped"))
+            queue.pending.clear()
+
+    def _take(self, queue: _Queue) -> list[_Job]:
+        live = [j for j in queue.pending if not j.future.done()]
+        if not live:
+            queue.pending.clear()
+            return []
+        group = live[0].group
+        batch = [j for j in live if j.group == group][: self.max_batch]
+        taken = {id(j) for j in batch}
+        queue.pending[:] = [j for j in live if id(j) not in taken]
+        return batch
+
+    async def _run_batch(self, batch: list[_Job]) -> None:
+        prepared: list[tuple[_Job, Any]] = []
+        for job in batch:
+            if job.future.done():
+                continue
+            try:
+                prepared.append((job, await self._prepare(job)))
+            except Exception as exc:
+                job.future.set_exception(exc)
+        if not prepared:
+            return
+        try:
+            logs = await self._eval(prepared)
+        except Exception as exc:
+            if len(prepared) > 1:  # isolate the request that broke the call
+                for job, _ in prepared:
+                    await self._run_batch([job])
+                return
+            prepared[0][0].future.set_exception(exc)
+            return
+        by_tag = {(log.eval.metadata or {}).get(TAG_KEY): log for log in logs}
+        for job, _ in prepared:
+            if job.future.done():
+                continue
+            log = by_tag.get(job.tag)
+            try:
+                if log is None:
+                    raise EvalFailed(f"Inspect returned no log for {job.request.task}")
+                job.future.set_result(result_from_log(log))
+            except Exception as exc:
+                job.future.set_exception(exc)
+
+    async def _prepare(self, job: _Job) -> Any:
+        """The request's own Task instance, bound to its model and tagged."""
+        from inspect_ai import Epochs, task_with
+        from inspect_ai.model import get_model
+
+        from motools.evals.providers import inspect_model_spec
+
+        req = job.request
+        model_name, model_args = inspect_model_spec(req.model, req.options)
+        model = get_model(model_name, memoize=False, **model_args)
+        task = await asyncio.to_thread(_make_task, req.task, dict(req.task_args))
+        changes: dict[str, Any] = {"model": model,
+                                   "metadata": {**(task.metadata or {}), TAG_KEY: job.tag, "motools": job.meta}}
+        if req.epochs > 1:
+            changes["epochs"] = Epochs(req.epochs, task.epochs_reducer)
+        return task_with(task, **changes)
+
+    async def _eval(self, prepared: list[tuple[_Job, Any]]) -> list[Any]:
+        """One ``eval_async`` call; abandoned (cancelled) if every requester has gone away."""
+        import inspect_ai
+
+        _prepare_inspect()
+        jobs = [j for j, _ in prepared]
+        tasks = [t for _, t in prepared]
+        self.stats["eval_calls"] += 1
+        self.stats["evaluations"] += len(tasks)
+        self.stats["largest_batch"] = max(self.stats["largest_batch"], len(tasks))
+        jobs[0].log_dir.mkdir(parents=True, exist_ok=True)
+        running = asyncio.ensure_future(inspect_ai.eval_async(
+            tasks, model=None, log_dir=str(jobs[0].log_dir), limit=jobs[0].request.limit,
+            max_tasks=len(tasks), log_realtime=False, score_display=False, ctl_server=False,
+        ))
+
+        def abandon(_: Any) -> None:
+            if all(j.future.done() for j in jobs) and not running.done():
+                running.cancel()
+
+        for job in jobs:
+            job.future.add_done_callback(abandon)
+        try:
+            return list(await running)
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if current is not None and current.cancelling():
+                raise
+            return []  # every requester was cancelled
+        finally:
+            for job in jobs:
+                job.future.remove_done_callback(abandon)
