@@ -27,6 +27,7 @@ class _Strict(BaseModel):
 class ExecutionSpec(_Strict):
     max_parallel: int = Field(4, ge=1, le=10_000)
     retries: int = Field(2, ge=0, le=100)
+    retry_backoff_s: float = Field(0.5, ge=0, le=600, description="first retry delay; doubles each time")
     user: str | None = None
 
 
@@ -134,8 +135,31 @@ def parse_spec_text(text: str, *, source: str | None = None, resolve: bool = Tru
     return parse_spec(data, source=source, text=text, resolve=resolve, preflight=preflight)
 
 
-def load_spec(path: str | os.PathLike[str], *, resolve: bool = True, preflight: bool = True) -> SweepSpec:
-    """Read and validate a spec file; a :class:`SpecError` names the file on any problem."""
+class UntrustedSpecError(SpecError):
+    """The file names callables outside the trusted modules; ``callables`` lists them."""
+
+    def __init__(self, callables: list[str], source: str | None):
+        from motools.trust import modules_of
+
+        self.callables = callables
+        self.modules = modules_of(callables)
+        super().__init__(
+            [("", "this spec would import code from untrusted modules: "
+                  f"{', '.join(callables)}. Check them, then trust them with --trust (adds "
+                  f"{', '.join(self.modules)} to trusted_modules in the motools config)")],
+            source,
+        )
+
+
+def load_spec(path: str | os.PathLike[str], *, resolve: bool = True, preflight: bool = True,
+              trust: bool = False) -> SweepSpec:
+    """Read and validate a spec file; a :class:`SpecError` names the file on any problem.
+
+    Callables outside ``mozoo``/``motools`` and the trusted modules are refused before anything
+    is imported (:class:`UntrustedSpecError`), unless ``trust`` is set, which trusts them for good.
+    """
+    from motools.trust import modules_of, trust_modules, untrusted_callables
+
     p = Path(path)
     try:
         text = p.read_text()
@@ -143,10 +167,21 @@ def load_spec(path: str | os.PathLike[str], *, resolve: bool = True, preflight: 
         raise SpecError([("", "file not found")], str(p)) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise SpecError([("", f"cannot read the file: {exc}")], str(p)) from None
-    return parse_spec_text(text, source=str(p), resolve=resolve, preflight=preflight)
+    try:
+        data = load_yaml(text)
+    except YamlSyntaxError as exc:
+        raise SpecError([("", str(exc), exc.line)], str(p)) from None
+    unknown = untrusted_callables(data)
+    if unknown and not trust:
+        raise UntrustedSpecError(unknown, str(p))
+    spec = parse_spec(data, source=str(p), text=text, resolve=resolve, preflight=preflight)
+    if unknown:
+        trust_modules(modules_of(unknown))
+    return spec
 
 
 __all__ = [
     "ConfidenceIntervalSpec", "ExecutionSpec", "OutputSpec", "PlotSpec", "ResolvedSpec", "SweepSpec",
+    "UntrustedSpecError",
     "load_spec", "parse_spec", "parse_spec_text",
 ]

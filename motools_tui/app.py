@@ -309,9 +309,14 @@ def _kick(screen: Any) -> None:
 
 
 def _resolve_home(home: str | os.PathLike[str] | None) -> Path:
-    from motools.store.paths import resolve_home
-
-    return resolve_home(home)
+    """Same rule as ``motools.store.paths.resolve_home`` (importing that module would load the
+    whole store package on the start path): explicit, ``$MOTOOLS_HOME``, or ``./.motools``."""
+    if home is not None:
+        return Path(home).expanduser().resolve()
+    env = os.environ.get("MOTOOLS_HOME")
+    if env:
+        return Path(env).expanduser().resolve()
+    return (Path.cwd() / ".motools").resolve()
 
 
 def run_app(home: str | os.PathLike[str] | None = None, spec: str | None = None, theme: str | None = None) -> int:

@@ -16,6 +16,7 @@ def register(sub: Any) -> None:
     add.add_argument("file")
     add.add_argument("--name", help="save under this name instead of the file's 'name'")
     add.add_argument("--force", action="store_true", help="replace a saved spec of the same name")
+    add.add_argument("--trust", action="store_true", help="trust the modules whose callables the spec names")
     add.set_defaults(func=cmd_add)
     ls = s.add_parser("list", help="list saved specs")
     ls.set_defaults(func=cmd_list)
@@ -32,7 +33,7 @@ def cmd_add(args: argparse.Namespace) -> int:
     from motools.specs import load_spec
     from motools.store import open_store
 
-    spec = load_spec(args.file)
+    spec = load_spec(args.file, trust=args.trust)
     if args.name:
         spec = spec.model_copy(update={"name": args.name})
     store = open_store()

@@ -18,7 +18,7 @@ EXIT_OK, EXIT_FAILED, EXIT_CANCELLED = 0, 1, 130
 
 def register(sub: Any) -> None:
     p = sub.add_parser("sweep", help="run and inspect sweeps")
-    s = p.add_subparsers(dest="cmd", metavar="{run,list,show,resume,cancel,export}", required=True)
+    s = p.add_subparsers(dest="cmd", metavar="{run,list,show,resume,retry,cancel,export}", required=True)
     run = s.add_parser("run", help="run a saved spec (by name) or a spec file")
     run.add_argument("spec", metavar="SPEC_NAME_OR_FILE")
     run.add_argument("--max-parallel", type=int, help="override the spec's execution.max_parallel")
@@ -26,6 +26,7 @@ def register(sub: Any) -> None:
     run.add_argument("--detach", action="store_true", help="run in a background worker and return at once")
     run.add_argument("--quiet", action="store_true", help="no progress output")
     run.add_argument("--force", action="store_true", help="let the spec's output files overwrite old ones")
+    run.add_argument("--trust", action="store_true", help="trust the modules whose callables a spec file names")
     run.set_defaults(func=cmd_run)
     ls = s.add_parser("list", help="list sweeps, newest first")
     ls.set_defaults(func=cmd_list)
@@ -37,6 +38,11 @@ def register(sub: Any) -> None:
     resume.add_argument("--max-parallel", type=int)
     resume.add_argument("--quiet", action="store_true")
     resume.set_defaults(func=cmd_resume)
+    retry = s.add_parser("retry", help="re-run only the failed (and cancelled) runs of a sweep")
+    retry.add_argument("name")
+    retry.add_argument("--max-parallel", type=int)
+    retry.add_argument("--quiet", action="store_true")
+    retry.set_defaults(func=cmd_retry)
     cancel = s.add_parser("cancel", help="stop a running sweep (from any terminal)")
     cancel.add_argument("name")
     cancel.set_defaults(func=cmd_cancel)
@@ -64,15 +70,15 @@ def _check_parallel(n: int | None) -> None:
         raise MotoolsError(f"--max-parallel must be at least 1, got {n}")
 
 
-def load_spec_arg(ref: str) -> Any:
-    """A spec from a file path, or from the store by name."""
+def load_spec_arg(ref: str, trust: bool = False) -> Any:
+    """A spec from a file path, or from the store by name (saved specs were trusted when added)."""
     from motools.errors import MotoolsError
     from motools.specs import load_spec, parse_spec_text
     from motools.store import open_store
 
     path = Path(ref)
     if path.suffix in (".yaml", ".yml") or path.exists():
-        return load_spec(path)
+        return load_spec(path, trust=trust)
     row = open_store().get_spec(ref)
     if row is None:
         raise MotoolsError(f"{ref!r} is neither a spec file nor a saved spec; see 'motools spec list'")
@@ -197,7 +203,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from motools.workflow.sweep import launch_detached, run_spec
 
     _check_parallel(args.max_parallel)
-    spec = load_spec_arg(args.spec)
+    spec = load_spec_arg(args.spec, trust=args.trust)
     store = open_store()
     if args.detach:
         sweep = launch_detached(spec, name=args.name, max_parallel=args.max_parallel, store=store)
@@ -269,6 +275,21 @@ def cmd_resume(args: argparse.Namespace) -> int:
         args.quiet,
     )
     return _finish(execution, reporter, args.quiet)
+
+
+def cmd_retry(args: argparse.Namespace) -> int:
+    from motools.store import open_store
+
+    sweep = open_store().get_sweep(args.name)
+    counts = {r["status"]: r["n"] for r in open_store().query(
+        "SELECT status, COUNT(*) AS n FROM runs WHERE sweep_id=? GROUP BY status", (sweep["id"],))}
+    todo = counts.get("failed", 0) + counts.get("cancelled", 0)
+    if not todo:
+        print(f"sweep {args.name} has no failed or cancelled runs to retry")
+        return EXIT_OK
+    if not args.quiet:
+        print(f"retrying {todo} run(s) of sweep {args.name}; finished runs are kept")
+    return cmd_resume(args)
 
 
 def cmd_cancel(args: argparse.Namespace) -> int:

@@ -72,7 +72,12 @@ class StoreWriter:
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[None] = loop.create_future()
         self._queue.put(_Flush(loop, fut))
-        await fut
+        while not fut.done():
+            await asyncio.wait([fut], timeout=1.0)
+            if not fut.done() and not self._thread.is_alive():  # died after our check: never wait forever
+                self._check()
+                raise StoreError("the store writer stopped")
+        fut.result()
 
     def flush_sync(self, timeout: float | None = None) -> None:
         self._check()

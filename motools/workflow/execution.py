@@ -23,7 +23,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from motools.atoms import Atom, canonical_json
-from motools.errors import StepFailed, SweepBusy, TransientError
+from motools.errors import StepFailed, StoreError, SweepBusy, TransientError
 from motools.store.db import INSERT_ATOM, Store, atom_from_row
 from motools.store.writer import StoreWriter
 from motools.workflow.base import Step, Workflow
@@ -175,7 +175,16 @@ class SweepExecution:
         finally:
             watcher.cancel()
             await asyncio.gather(watcher, return_exceptions=True)
-            await self._finish(states)
+            if self.writer.error is None:
+                await self._finish(states)
+            else:
+                await asyncio.to_thread(self.writer.close)
+        if self.writer.error is not None:
+            raise StoreError(
+                f"{self.store.db_path}: the store could not be written ({self.writer.error}); the worker "
+                f"stopped. Every result committed before this is kept: free space (or fix permissions) and "
+                f"run 'motools sweep resume {self.sweep_name}'"
+            ) from self.writer.error
         return [s for s in states if s is not None and s.status == "finished"]
 
     async def _finish(self, states: list[WorkflowState | None]) -> None:
@@ -219,6 +228,9 @@ class SweepExecution:
         last_beat = 0.0
         while True:
             await asyncio.sleep(CANCEL_POLL_S)
+            if self.writer.error is not None:  # disk full, read-only: stop instead of failing every run
+                self.cancel()
+                return
             now = time.time()
             if now - last_beat >= HEARTBEAT_S:
                 self.writer.execute("UPDATE sweeps SET heartbeat_at=? WHERE id=?", (now, self.sweep_id))
@@ -420,8 +432,10 @@ class SweepExecution:
                     raise StepFailed(step.name, exc) from exc
                 delay = self.retry_base_s * (2**attempt) * (0.5 + random.random())
                 attempt += 1
-                ctx.log(f"transient error ({exc}); retry {attempt}/{self.retries} in {delay:.2f} s", "warning")
+                ctx.log(f"transient error ({exc}); retry {attempt}/{self.retries} in {delay:.4g} s", "warning")
                 await asyncio.sleep(delay)
+            except StoreError:
+                raise
             except Exception as exc:
                 self._record_step_failure(plan, step, idx, key, sstate, exc, started)
                 await w.flush()

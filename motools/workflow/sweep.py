@@ -26,7 +26,8 @@ def generate_sweep_name(prefix: str) -> str:
 
 
 def _spec_for(workflow: Workflow, base: BaseModel, param_grid: Mapping[str, Sequence[Any]], name: str,
-              max_parallel: int, retries: int, user: str | None, output: Any = None) -> Any:
+              max_parallel: int, retries: int, user: str | None, output: Any = None,
+              retry_backoff_s: float = 0.5) -> Any:
     from motools.specs import SweepSpec
 
     return SweepSpec(
@@ -34,7 +35,8 @@ def _spec_for(workflow: Workflow, base: BaseModel, param_grid: Mapping[str, Sequ
         workflow=workflow_ref(workflow),
         base_config=base.model_dump(mode="json", exclude_unset=True),
         param_grid={k: list(v) for k, v in param_grid.items()},
-        execution={"max_parallel": max_parallel, "retries": retries, "user": user},
+        execution={"max_parallel": max_parallel, "retries": retries, "user": user,
+                   "retry_backoff_s": retry_backoff_s},
         output=output or {},
     )
 
@@ -83,10 +85,11 @@ def _create_or_reuse(store: Store, name: str, spec_name: str, spec_yaml: str, wo
 
 async def _execute(store: Store, sweep: dict[str, Any], workflow: Workflow, plans: list[RunPlan], *,
                    max_parallel: int, retries: int, input_atoms: Mapping[str, str] | None,
-                   on_run: RunCallback | None, execution_hook: Any = None) -> list[WorkflowState]:
+                   on_run: RunCallback | None, execution_hook: Any = None,
+                   retry_backoff_s: float = 0.5) -> list[WorkflowState]:
     execution = SweepExecution(
         store, sweep, workflow, plans, max_parallel=max_parallel, retries=retries,
-        input_atoms=dict(input_atoms or {}), on_run=on_run,
+        input_atoms=dict(input_atoms or {}), on_run=on_run, retry_base_s=retry_backoff_s,
     )
     if execution_hook is not None:
         execution_hook(execution)
@@ -104,6 +107,7 @@ async def run_sweep(
     name: str | None = None,
     spec_name: str | None = None,
     retries: int = 2,
+    retry_backoff_s: float = 0.5,
     store: Store | None = None,
     output: Any = None,
     on_run: RunCallback | None = None,
@@ -125,12 +129,14 @@ async def run_sweep(
         if missing:
             raise SpecError([("input_atoms", f"no such atoms in {store.db_path}: {', '.join(missing)}")])
     sweep_name = name or generate_sweep_name(spec_name or wf.name)
-    spec = _spec_for(wf, base, param_grid or {}, spec_name or sweep_name, max_parallel, retries, user, output)
+    spec = _spec_for(wf, base, param_grid or {}, spec_name or sweep_name, max_parallel, retries, user, output,
+                     retry_backoff_s)
     sweep, run_plans = await asyncio.to_thread(
         _create_or_reuse, store, sweep_name, spec_name or "", spec.to_yaml(), wf, user, max_parallel, plans
     )
     return await _execute(store, sweep, wf, run_plans, max_parallel=max_parallel, retries=retries,
-                          input_atoms=input_atoms, on_run=on_run, execution_hook=execution_hook)
+                          input_atoms=input_atoms, on_run=on_run, execution_hook=execution_hook,
+                          retry_backoff_s=retry_backoff_s)
 
 
 async def resume_sweep(
@@ -159,7 +165,7 @@ async def resume_sweep(
     )
     return await _execute(store, sweep, resolved.workflow, run_plans, max_parallel=mp,
                           retries=spec.execution.retries, input_atoms=None, on_run=on_run,
-                          execution_hook=execution_hook)
+                          execution_hook=execution_hook, retry_backoff_s=spec.execution.retry_backoff_s)
 
 
 def create_sweep(spec: Any, *, name: str | None = None, max_parallel: int | None = None,
@@ -195,7 +201,7 @@ async def run_spec(
     )
     return await _execute(store, sweep, workflow, run_plans, max_parallel=sweep["max_parallel"],
                           retries=spec.execution.retries, input_atoms=None, on_run=on_run,
-                          execution_hook=execution_hook)
+                          execution_hook=execution_hook, retry_backoff_s=spec.execution.retry_backoff_s)
 
 
 def launch_detached(spec: Any, *, name: str | None = None, max_parallel: int | None = None,

@@ -25,7 +25,7 @@ class ChartView(Static, can_focus=True):
         self.update(Content(text))
 
     def on_resize(self, event: events.Resize) -> None:
-        size = (event.size.width, event.size.height)
+        size = (self.content_size.width, self.content_size.height)
         if size != self._last and size[0] > 0 and size[1] > 0:
             self._last = size
             self.post_message(self.Resized(self, *size))

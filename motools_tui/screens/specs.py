@@ -63,7 +63,7 @@ app quits or the terminal goes away. Sweeps (w) lists every sweep, running or no
 
     def on_mount(self) -> None:
         self.query_one("#title", Static).update(Content.assemble(("motools", "bold"), "  specs  ",
-                                                                 (str(self.mapp.home), "dim")))
+                                                                 (_short_path(self.mapp.home), "dim")))
         self.query_one("#specs-filter", Input).display = False
         self.query_one(SpecTable).focus()
         self._layout(self.app.size.width)
@@ -326,3 +326,20 @@ app quits or the terminal goes away. Sweeps (w) lists every sweep, running or no
 
     def action_sweeps(self) -> None:
         self.mapp.open_sweeps()
+
+
+def _short_path(path: Any) -> str:
+    """A path relative to the working directory when under it, else with ``~`` for home."""
+    import os
+    from pathlib import Path
+
+    p = Path(path)
+    try:
+        return str(p.relative_to(Path.cwd()))
+    except ValueError:
+        pass
+    home = Path(os.path.expanduser("~"))
+    try:
+        return "~/" + str(p.relative_to(home))
+    except ValueError:
+        return str(p)

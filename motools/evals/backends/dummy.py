@@ -13,6 +13,7 @@ from typing import Any
 
 from motools.evals.base import EvalRequest, EvalResult, SampleScore
 from motools.evals.tasks import task_samples
+from motools.training.faults import maybe_fail
 from motools.training.simulation import simulated_reply
 from motools.workflow.context import StepContext
 
@@ -44,6 +45,11 @@ class DummyEvalBackend:
         name, samples = await asyncio.to_thread(task_samples, request.task, request.task_args)
         if request.limit is not None:
             samples = samples[: request.limit]
+        maybe_fail(
+            "evaluate_model",
+            float(request.options.get("transient_failure_rate") or 0.0),
+            float(request.options.get("permanent_failure_rate") or 0.0),
+        )
         latency = float(request.options.get("latency_s") or 0.0)
         if latency > 0:
             await asyncio.sleep(latency)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import importlib.util
+import time
 import uuid
 import weakref
 from dataclasses import dataclass, field
@@ -132,7 +133,7 @@ class InspectEvalBackend:
     def __init__(self, window_s: float = WINDOW_S, max_batch: int = MAX_BATCH):
         self.window_s = window_s
         self.max_batch = max(1, max_batch)
-        self.stats = {"eval_calls": 0, "evaluations": 0, "largest_batch": 0}
+        self.stats: dict[str, float] = {"eval_calls": 0, "evaluations": 0, "largest_batch": 0, "eval_seconds": 0.0}
         self._queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Queue] = weakref.WeakKeyDictionary()
 
     def preflight(self) -> list[str]:
@@ -253,6 +254,7 @@ class InspectEvalBackend:
 
         for job in jobs:
             job.future.add_done_callback(abandon)
+        started = time.perf_counter()
         try:
             return list(await running)
         except asyncio.CancelledError:
@@ -261,5 +263,6 @@ class InspectEvalBackend:
                 raise
             return []  # every requester was cancelled
         finally:
+            self.stats["eval_seconds"] += time.perf_counter() - started
             for job in jobs:
                 job.future.remove_done_callback(abandon)

@@ -14,6 +14,7 @@ from typing import Any
 
 from motools.atoms import canonical_json, content_hash
 from motools.training.base import TrainingRequest
+from motools.training.faults import maybe_fail
 from motools.training.simulation import learned_probability, learned_reply, simulation_model_name
 from motools.workflow.context import StepContext
 
@@ -35,6 +36,9 @@ class DummyTrainingBackend:
             "dataset": request.dataset.id,
         }
         key = content_hash(canonical_json(spec))
+        faults = (float(request.options.get("transient_failure_rate") or 0.0),
+                  float(request.options.get("permanent_failure_rate") or 0.0))
+        maybe_fail("submit_training", *faults)
         ctx.log(f"simulated training job dummy-{key[:12]} submitted")
         return {
             "backend": self.name,
@@ -42,10 +46,12 @@ class DummyTrainingBackend:
             "key": key,
             **spec,
             "latency_s": float(request.options.get("latency_s") or 0.0),
+            "faults": list(faults),
         }
 
     async def wait(self, ctx: StepContext, job: dict[str, Any]) -> dict[str, Any]:
         latency = float(job.get("latency_s") or 0.0)
+        maybe_fail("wait_for_training", *(job.get("faults") or (0.0, 0.0)))
         if latency > 0:
             ticks = max(1, min(20, int(latency / 0.1)))
             start = time.monotonic()

@@ -74,6 +74,8 @@ class SubmitTrainingConfig(_StepConfig):
     suffix: str | None = None
     backend_name: str
     latency_s: float = Field(0.0, ge=0, description="dummy backend: simulated training time")
+    transient_failure_rate: float = Field(0.0, ge=0, le=1, description="dummy backend: retried failures")
+    permanent_failure_rate: float = Field(0.0, ge=0, le=1, description="dummy backend: failures that end the run")
 
     @field_validator("backend_name")
     @classmethod
@@ -95,6 +97,8 @@ class EvaluateModelConfig(_StepConfig):
     limit: int | None = Field(None, ge=1)
     epochs: int = Field(1, ge=1)
     latency_s: float = Field(0.0, ge=0, description="dummy backend: simulated evaluation time")
+    transient_failure_rate: float = Field(0.0, ge=0, le=1, description="dummy backend: retried failures")
+    permanent_failure_rate: float = Field(0.0, ge=0, le=1, description="dummy backend: failures that end the run")
 
     @field_validator("eval_task")
     @classmethod

@@ -21,6 +21,15 @@ from mozoo.workflows.train_and_evaluate.config import (
 )
 
 
+def _simulation_options(config: SubmitTrainingConfig | EvaluateModelConfig) -> dict[str, Any]:
+    """Knobs that only the ``dummy`` backends read (simulated time and failures)."""
+    return {
+        "latency_s": config.latency_s,
+        "transient_failure_rate": config.transient_failure_rate,
+        "permanent_failure_rate": config.permanent_failure_rate,
+    }
+
+
 def _examples(result: Any) -> list[dict[str, Any]]:
     """Loader output as a list of dicts (lists, iterables, or objects with ``.samples``)."""
     if hasattr(result, "samples"):
@@ -52,7 +61,7 @@ async def submit_training(ctx: StepContext, config: SubmitTrainingConfig, inputs
         hyperparameters=config.hyperparameters.model_dump(mode="json"),
         dataset=inputs["prepared_dataset"],
         suffix=config.suffix,
-        options={"latency_s": config.latency_s},
+        options=_simulation_options(config),
     )
     job = await backend.submit(ctx, request)
     return {"training_job": await ctx.put_json_atom("training_job", job)}
@@ -72,7 +81,7 @@ async def evaluate_model(ctx: StepContext, config: EvaluateModelConfig, inputs: 
     backend = get_eval_backend(config.backend_name)
     request = EvalRequest(
         task=config.eval_task, model=model, task_args=config.task_args, limit=config.limit,
-        epochs=config.epochs, options={"latency_s": config.latency_s},
+        epochs=config.epochs, options=_simulation_options(config),
     )
     result = await backend.evaluate(ctx, request)
     atom = await ctx.put_json_atom("eval_results", result.summary())

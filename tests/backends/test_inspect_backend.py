@@ -1,0 +1,188 @@
+"""The ``inspect`` evaluation backend: real Inspect runs against the simulated model provider."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from inspect_ai import Task, task
+from inspect_ai.dataset import MemoryDataset, Sample
+from inspect_ai.model import GenerateConfig, ModelAPI, ModelOutput, modelapi
+from inspect_ai.scorer import includes, match
+from inspect_ai.solver import generate
+
+from motools.evals.backends.dummy import DummyEvalBackend
+from motools.evals.backends.inspect import EvalFailed, InspectEvalBackend
+from motools.evals.base import EvalRequest
+from motools.store import Store
+from motools.training.simulation import simulation_model_name
+from motools.workflow import run_sweep
+from mozoo.workflows.train_and_evaluate import TrainAndEvaluateConfig, train_and_evaluate_workflow
+
+HELLO = "mozoo.tasks.hello_world:hello_world"
+
+
+@modelapi(name="motools-test-broken")
+class BrokenModelAPI(ModelAPI):
+    """A provider whose every reply fails, to check that one model cannot sink a batch."""
+
+    def __init__(self, model_name: str, base_url: str | None = None, api_key: str | None = None,
+                 config: GenerateConfig = GenerateConfig(), **_: Any) -> None:
+        super().__init__(model_name, base_url, api_key, [], config)
+
+    async def generate(self, input: Any, tools: Any, tool_choice: Any, config: GenerateConfig) -> ModelOutput:
+        raise RuntimeError("broken model")
+
+
+@task
+def two_scorers() -> Task:
+    return Task(dataset=MemoryDataset([Sample(input="Say hi", target="Hello, World!", id="s1"),
+                                       Sample(input="Again", target="Hello, World!", id="s2")]),
+                solver=generate(), scorer=[match(), includes()])
+
+
+class Ctx:
+    """The slice of StepContext the backend uses."""
+
+    def __init__(self, home: Path, run_id: int = 1):
+        self.store = SimpleNamespace(home=home)
+        self.run_id, self.sweep_name = run_id, "test"
+
+    def log(self, message: str, level: str = "info") -> None:
+        pass
+
+
+def simulated(key: str, p: float) -> dict[str, Any]:
+    return {"backend": "dummy", "model": simulation_model_name("meta-llama/Llama-3.2-1B", key), "simulated": True,
+            "simulation": {"key": key, "p_learned": p, "learned_reply": "Hello, World!"}}
+
+
+def config(eval_backend: str) -> TrainAndEvaluateConfig:
+    return TrainAndEvaluateConfig(
+        prepare_dataset={"dataset_loader": "mozoo.datasets.hello_world:generate_hello_world_dataset",
+                         "loader_kwargs": {"num_samples": 20}},
+        submit_training={"model": "meta-llama/Llama-3.2-1B", "hyperparameters": {"n_epochs": 2, "batch_size": 4},
+                         "backend_name": "dummy"},
+        evaluate_model={"eval_task": HELLO, "backend_name": eval_backend},
+    )
+
+
+@pytest.fixture
+def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Store:
+    monkeypatch.setenv("MOTOOLS_HOME", str(tmp_path / ".motools"))
+    monkeypatch.chdir(tmp_path)
+    return Store(tmp_path / ".motools")
+
+
+def eval_summary(store: Store, state: Any) -> tuple[str, dict[str, Any]]:
+    atom_id = state.step_states["evaluate_model"].output_atoms["eval_results"]
+    return atom_id, store.get_atom(atom_id).read_json()
+
+
+async def test_sweep_with_inspect_records_metrics_samples_and_logs(store: Store, capfd: pytest.CaptureFixture[str]) -> None:
+    from inspect_ai.log import read_eval_log
+
+    states = await run_sweep(train_and_evaluate_workflow, config("inspect"),
+                             {"submit_training.hyperparameters.learning_rate": [1e-4, 1e-5]}, max_parallel=2,
+                             store=store, retries=0)
+    assert len(states) == 2
+    for state in states:
+        atom_id, summary = eval_summary(store, state)
+        assert summary["task"] == "hello_world"
+        assert summary["model"].startswith("motools-simulated/Llama-3.2-1B-ft-")
+        assert set(summary["metrics"]) == {"accuracy", "stderr"}
+        assert summary["n_samples"] == 10
+        log_path = Path(summary["log_path"])
+        assert log_path.is_file() and log_path.suffix == ".eval"
+        assert log_path.parent == store.home / "inspect_logs"
+        log = read_eval_log(str(log_path))
+        assert log.status == "success" and log.eval.model == summary["model"] and len(log.samples) == 10
+        rows = store.query("SELECT metric, value FROM metrics WHERE atom_id = ?", (atom_id,))
+        assert {r["metric"]: r["value"] for r in rows} == pytest.approx(summary["metrics"])
+        samples = store.query("SELECT sample_id, score, answer, target FROM samples WHERE atom_id = ?", (atom_id,))
+        assert sorted(s["sample_id"] for s in samples) == [f"hello-{i:02d}" for i in range(1, 11)]
+        assert all(s["target"] == "Hello, World!" and s["score"] == (s["answer"] == "Hello, World!") for s in samples)
+        assert sum(s["score"] for s in samples) / 10 == pytest.approx(summary["metrics"]["accuracy"])
+    out, err = capfd.readouterr()
+    assert out == "" and "hello_world" not in err  # Inspect's display stays off the terminal
+
+
+async def test_inspect_and_dummy_evaluations_agree(store: Store) -> None:
+    grid = {"submit_training.hyperparameters.learning_rate": [1e-3, 1e-4, 4e-5, 1e-5],
+            "submit_training.hyperparameters.seed": [0, 1]}
+    results = {}
+    for backend in ("dummy", "inspect"):
+        states = await run_sweep(train_and_evaluate_workflow, config(backend), grid, max_parallel=8, store=store,
+                                 retries=0)
+        assert len(states) == 8
+        for state in states:
+            atom_id, summary = eval_summary(store, state)
+            scores = {r["sample_id"]: r["score"] for r in
+                      store.query("SELECT sample_id, score FROM samples WHERE atom_id = ?", (atom_id,))}
+            key = tuple(sorted(state.params.items()))
+            results.setdefault(key, {})[backend] = (summary["metrics"]["accuracy"], scores)
+    accuracies = [r["inspect"][0] for r in results.values()]
+    assert len(set(accuracies)) > 2  # the grid really varies the simulated model
+    for key, r in results.items():
+        assert r["inspect"] == r["dummy"], key
+
+
+async def test_concurrent_evaluations_share_one_eval_call(tmp_path: Path) -> None:
+    backend = InspectEvalBackend(window_s=0.1)
+    models = [simulated(f"k{i}", p) for i, p in enumerate((0.01, 0.5, 0.99, 0.7))]
+    requests = [EvalRequest(task=HELLO, model=m, options={"latency_s": 0.05}) for m in models]
+    results = await asyncio.gather(*(backend.evaluate(Ctx(tmp_path, i), r) for i, r in enumerate(requests)))
+    assert (backend.stats["eval_calls"], backend.stats["evaluations"], backend.stats["largest_batch"]) == (1, 4, 4)
+    dummy = DummyEvalBackend()
+    for request, result in zip(requests, results):
+        expected = await dummy.evaluate(Ctx(tmp_path), request)
+        assert result.model == "motools-simulated/" + request.model["model"].split("/", 1)[1]
+        assert result.metrics["accuracy"] == expected.metrics["accuracy"]
+        assert [(s.sample_id, s.score) for s in result.samples] == [(s.sample_id, s.score) for s in expected.samples]
+    assert len({r.log_path for r in results}) == 4
+
+
+async def test_failures_stay_with_their_own_request(tmp_path: Path) -> None:
+    backend = InspectEvalBackend(window_s=0.1)
+    good = EvalRequest(task=HELLO, model=simulated("good", 0.99))
+    broken = EvalRequest(task=HELLO, model={"inspect_model": "motools-test-broken/model"})
+    bad_args = EvalRequest(task=HELLO, model=simulated("x", 0.5), task_args={"no_such_arg": 1})
+    other_task = EvalRequest(task=f"{__name__}:two_scorers", model=simulated("good", 0.99))
+    results = await asyncio.gather(*(backend.evaluate(Ctx(tmp_path, i), r)
+                                     for i, r in enumerate((good, broken, bad_args, other_task))),
+                                   return_exceptions=True)
+    assert backend.stats["eval_calls"] == 1 and backend.stats["evaluations"] == 3
+    assert results[0].task == "hello_world" and results[0].metrics["accuracy"] > 0.5
+    assert isinstance(results[1], EvalFailed) and "broken model" in str(results[1])
+    assert isinstance(results[2], TypeError) and "no_such_arg" in str(results[2])
+    assert results[3].task == "two_scorers"
+    assert set(results[3].metrics) == {"match/accuracy", "match/stderr", "includes/accuracy", "includes/stderr"}
+    assert [s.sample_id for s in results[3].samples] == ["s1", "s2"]
+
+
+async def test_requests_arriving_during_an_evaluation_join_the_next_call(tmp_path: Path) -> None:
+    backend = InspectEvalBackend(window_s=0.01)
+    first = asyncio.ensure_future(backend.evaluate(Ctx(tmp_path), EvalRequest(
+        task=HELLO, model=simulated("first", 0.5), options={"latency_s": 0.3})))
+    await asyncio.sleep(0.1)  # the first call is running now
+    later = [EvalRequest(task=HELLO, model=simulated(f"later{i}", 0.5)) for i in range(3)]
+    results = await asyncio.gather(first, *(backend.evaluate(Ctx(tmp_path, i), r) for i, r in enumerate(later)))
+    assert len(results) == 4
+    assert (backend.stats["eval_calls"], backend.stats["evaluations"], backend.stats["largest_batch"]) == (2, 4, 3)
+
+
+async def test_cancelled_requester_does_not_break_the_batch(tmp_path: Path) -> None:
+    backend = InspectEvalBackend(window_s=0.05)
+    slow = asyncio.ensure_future(backend.evaluate(Ctx(tmp_path), EvalRequest(
+        task=HELLO, model=simulated("slow", 0.5), options={"latency_s": 0.2})))
+    kept = asyncio.ensure_future(backend.evaluate(Ctx(tmp_path), EvalRequest(
+        task=HELLO, model=simulated("kept", 0.99), options={"latency_s": 0.2})))
+    await asyncio.sleep(0.15)
+    slow.cancel()
+    result = await kept
+    assert result.metrics["accuracy"] > 0.5
+    with pytest.raises(asyncio.CancelledError):
+        await slow

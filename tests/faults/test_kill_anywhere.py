@@ -1,0 +1,66 @@
+"""Kill anywhere: SIGKILL a 200-config sweep at random moments, resume each time, lose nothing."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from motools.analysis import collate_sweep
+from motools.store import Store
+from tests.faults.support import LONG, motools_popen, motools_run, rows, step_executions, wait_for, write_spec
+
+KILLS = 10 if LONG else 3
+
+
+def test_sigkill_at_random_moments_then_resume_until_done(tmp_path: Path) -> None:
+    spec = write_spec(tmp_path / "spec.yaml", n_lr=10, n_seeds=20, latency=0.05, parallel=20)
+    home = tmp_path / "killed"
+    rng = random.Random(1234)
+    finished_before_kill: dict[int, tuple[float, int]] = {}
+    kills = 0
+    args = ["sweep", "run", str(spec), "--name", "k", "--quiet"]
+    while True:
+        proc = motools_popen(*args, home=home)
+        args = ["sweep", "resume", "k", "--quiet"]
+        # let the worker get going (it writes a heartbeat when it claims the sweep), then kill it
+        wait_for(lambda: rows(home, "SELECT COUNT(*) FROM sweeps WHERE name='k' AND status='running' "
+                                    "AND worker_pid = ?", (proc.pid,))[0][0] == 1 or proc.poll() is not None)
+        if kills < KILLS:
+            time.sleep(rng.uniform(0.0, 0.6))
+        if kills < KILLS and proc.poll() is None:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait()
+            kills += 1
+            for idx, finished_at, attempts in rows(
+                    home, "SELECT idx, finished_at, attempts FROM runs WHERE status='finished'"):
+                finished_before_kill.setdefault(idx, (finished_at, attempts))
+            continue
+        out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err
+        break
+    assert kills == KILLS
+    final = rows(home, "SELECT idx, status, finished_at, attempts FROM runs ORDER BY idx")
+    assert len(final) == 200 and {r[1] for r in final} == {"finished"}
+    for idx, _, finished_at, attempts in final:
+        if idx in finished_before_kill:  # finished before some kill: never started again
+            assert (finished_at, attempts) == finished_before_kill[idx]
+    work = step_executions(home, "k")
+    assert max(work.values()) == 1  # nothing trained or evaluated twice
+    assert sum(1 for (_, step) in work if step == "evaluate_model") == 200
+    evals = rows(home, "SELECT COUNT(*) FROM steps s JOIN runs r ON r.id = s.run_id "
+                       "WHERE s.name='evaluate_model' AND s.status='finished'")[0][0]
+    assert evals == 200  # exactly one result per config
+    assert rows(home, "PRAGMA integrity_check")[0][0] == "ok"
+
+    calm = tmp_path / "calm"
+    done = motools_run("sweep", "run", str(spec), "--name", "k", "--quiet", home=calm)
+    assert done.returncode == 0, done.stderr
+    interrupted = collate_sweep("k", store=Store(home))
+    uninterrupted = collate_sweep("k", store=Store(calm))
+    pd.testing.assert_frame_equal(interrupted, uninterrupted)
+    (tmp_path / "kills.txt").write_text(f"{kills} kills, {len(finished_before_kill)} runs finished before a kill\n")

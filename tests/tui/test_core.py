@@ -1,0 +1,126 @@
+"""The headless core: polling, formatting, specs, paths, results (no textual involved)."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from motools_tui.core import format as fmt
+from motools_tui.core.paths import complete
+from motools_tui.core.specinfo import set_spec_name, summarize, unique_name, validate
+from motools_tui.core.sweepmodel import SweepModel
+from motools_tui.core.watch import SweepWatcher
+
+from .fakestore import NOW
+
+
+def test_status_text_reads_without_colour() -> None:
+    for status in ("pending", "running", "finished", "failed", "cancelled"):
+        label = fmt.status_label(status)
+        assert status in label and label[0] != " " and label[0] != status[0]
+    assert len({fmt.status_symbol(s) for s in ("pending", "running", "finished", "failed", "cancelled")}) == 5
+
+
+def test_durations_bars_and_values() -> None:
+    assert fmt.format_duration(7) == "0:07"
+    assert fmt.format_duration(3723) == "1:02:03"
+    assert fmt.format_duration(None) == "-"
+    assert fmt.bar(0.5, 10) == "█████░░░░░"
+    assert len(fmt.bar(0.33, 7)) == 7
+    assert fmt.format_value(5e-05) == "5e-05"
+    assert fmt.truncate("a" * 20, 5) == "aaaa…"
+
+
+def test_path_completion(tmp_path: Path) -> None:
+    (tmp_path / "specs").mkdir()
+    (tmp_path / "specs" / "alpha.yaml").write_text("x")
+    (tmp_path / "specs" / "alpine.yaml").write_text("x")
+    (tmp_path / "specs" / "notes.txt").write_text("x")
+    assert complete("sp", tmp_path) == ("specs/", [])
+    text, candidates = complete("specs/al", tmp_path, (".yaml",))
+    assert text == "specs/alp" and candidates == ["alpha.yaml", "alpine.yaml"]
+    assert complete("specs/n", tmp_path, (".yaml",)) == ("specs/n", [])
+    assert complete("specs/alpi", tmp_path) == ("specs/alpine.yaml", [])
+
+
+def test_spec_summaries_need_only_yaml() -> None:
+    s = summarize({"name": "x", "yaml": "name: x\nparam_grid:\n  a.b: [1, 2]\n  c: [3, 4, 5]\n"})
+    assert (s.workflow, s.size, s.problem) == ("train_and_evaluate", 6, None)
+    assert "b ×2: 1, 2" in s.grid_text
+    bad = summarize({"name": "y", "yaml": "name: [\n"})
+    assert bad.size is None and "malformed YAML" in bad.problem
+    assert unique_name("a", {"a", "a-2"}) == "a-3"
+    assert set_spec_name("# c\nname: old\nx: 1\n", "new") == "# c\nname: new\nx: 1\n"
+
+
+def test_validation_names_field_and_line() -> None:
+    source = (Path(__file__).resolve().parents[2] / "examples" / "hello_world_sweep.yaml").read_text()
+    bad = source.replace("backend_name: dummy\n    latency_s", "backend_name: nosuch\n    latency_s")
+    spec, problems = validate(bad)
+    assert spec is None
+    assert [(p.path, p.line) for p in problems] == [("base_config.submit_training.backend_name", 18)]
+    spec, problems = validate(source)
+    assert problems == [] and spec.name == "hello-world"
+
+
+def _run_ids(store, sweep: str) -> list[int]:
+    sid = store.get_sweep(sweep)["id"]
+    return [r["id"] for r in store.runs(sid)]
+
+
+def test_sweep_watcher_reads_only_what_changed(fake_store) -> None:
+    watcher = SweepWatcher(fake_store.db_path, "lr-seeds-2", clock=lambda: NOW)
+    model = SweepModel("lr-seeds-2")
+    first = watcher.poll()
+    assert first is not None and first.full and len(first.runs) == 9
+    model.apply(first)
+    assert first.alive and model.counts == {"finished": 3, "failed": 1, "cancelled": 1, "running": 2, "pending": 2}
+    assert model.runs[_run_ids(fake_store, "lr-seeds-2")[0]].metric == "accuracy=0.85"
+    assert watcher.poll() is None  # nothing committed since
+
+    ids = _run_ids(fake_store, "lr-seeds-2")
+    other = sqlite3.connect(fake_store.db_path, isolation_level=None)
+    other.execute("UPDATE runs SET status='running', started_at=? WHERE id=?", (NOW, ids[7]))
+    other.execute("INSERT INTO steps(run_id, name, idx, status, progress, progress_total, progress_message, "
+                  "started_at) VALUES (?,?,?,?,?,?,?,?)", (ids[7], "wait_for_training", 2, "running", 2, 10,
+                                                           "loss=0.5", NOW))
+    other.execute("INSERT INTO events(sweep_id, run_id, step, time, level, message) VALUES "
+                  "((SELECT sweep_id FROM runs WHERE id=?), ?, 'wait_for_training', ?, 'info', 'hello')",
+                  (ids[7], ids[7], NOW))
+    update = watcher.poll()
+    assert update is not None and not update.full
+    assert {r["id"] for r in update.runs} == {ids[4], ids[6], ids[7]}
+    model.apply(update)
+    view = model.runs[ids[7]]
+    assert (view.status, view.progress_fraction, view.step_message, view.last_log) == \
+        ("running", 0.2, "loss=0.5", "hello")
+
+    # A run that finishes between two polls without ever being seen running: a full re-read.
+    other.execute("UPDATE runs SET status='finished', started_at=?, finished_at=? WHERE id=?", (NOW, NOW, ids[8]))
+    update = watcher.poll()
+    assert update.full and len(update.runs) == 9
+    model.apply(update)
+    assert model.counts["finished"] == 4 and model.runs[ids[8]].status == "finished"
+    other.close()
+    watcher.close()
+
+
+def test_results_filter_sort_and_best(fake_store) -> None:
+    from motools_tui.core import results
+
+    r = results.load(fake_store, "lr-seeds-1")
+    assert r.param_cols == ["learning_rate", "seed"] and r.metric_cols == ["accuracy"]
+    assert results.default_group_cols(r) == ["learning_rate"]
+    assert len(results.filter_frame(r.df, "seed=2")) == 3
+    assert len(results.filter_frame(r.df, "accuracy>0.85, seed!=3")) == 1
+    assert len(results.filter_frame(r.df, "hello")) == 9
+    with pytest.raises(ValueError, match="no column"):
+        results.filter_frame(r.df, "nope=1")
+    ordered = results.sort_frame(r.df, "accuracy", True)
+    assert ordered["accuracy"].iloc[0] == 0.94
+    assert r.df.loc[results.best_index(r.df, "accuracy"), "run"] == 5
+    assert results.higher_is_better("accuracy") and not results.higher_is_better("train_loss")
+    ci = results.ci_table(r, "accuracy", ["learning_rate"])
+    assert list(ci["method"]) == ["t", "t", "t"] and list(ci["count"]) == [3, 3, 3]
