@@ -104,7 +104,8 @@ async def scale(root: Path, profile: bool) -> dict[str, float]:
         profiler.disable()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     assert n == 100
-    print(f"\n2. 100-config sweep, dummy training + inspect evaluation (max_parallel 8){' [profiled]' if profile else ''}")
+    flag = " [profiled]" if profile else ""
+    print(f"\n2. 100-config sweep, dummy training + inspect evaluation (max_parallel 8){flag}")
     print(f"   wall {wall:.1f} s, CPU {cpu:.1f} s, peak RSS {peak:.0f} MB (was {before:.0f} MB before the sweep)")
     print(f"   {backend.stats['eval_calls']} eval_async calls for {backend.stats['evaluations']} evaluations "
           f"(largest batch {backend.stats['largest_batch']}); inside eval_async {backend.stats['eval_seconds']:.1f} s, "

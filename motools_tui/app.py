@@ -58,7 +58,7 @@ class MotoolsApp(App[None]):
     ENABLE_COMMAND_PALETTE = True
 
     BINDINGS = [
-        Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("q", "quit", "Quit", id="app.quit", tooltip="Quit (sweeps keep running)"),
         Binding("ctrl+p", "command_palette", "Commands", id="app.command_palette", show=False),
     ]
 
@@ -254,7 +254,7 @@ class MotoolsApp(App[None]):
             pass
         text = str(exc) or type(exc).__name__
         if isinstance(exc, expected):
-            if text.count("\n") < 6 and len(text) < 400:
+            if "\n" not in text and len(text) < 160:
                 self.notify(text, title=title, severity="error", timeout=10)
                 return
             from motools_tui.modals.error import ErrorModal
@@ -279,7 +279,7 @@ class MotoolsApp(App[None]):
                 continue
             seen.add(binding.action)
             key = self.get_key_display(binding)
-            yield SystemCommand(binding.description, f"{binding.description} (key: {key})",
+            yield SystemCommand(binding.tooltip or binding.description, f"key: {key}",
                                 partial(self._run_screen_action, screen, binding.action))
         yield from super().get_system_commands(screen)
 

@@ -39,7 +39,7 @@ class _Flush:
 class StoreWriter:
     """Owns the write connection of one worker process."""
 
-    def __init__(self, db_path: Path, *, max_batch: int = 5000):
+    def __init__(self, db_path: Path, *, max_batch: int = 1000):
         self._db_path = db_path
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._max_batch = max_batch

@@ -55,7 +55,7 @@ class ConfigGrid(ScrollView, can_focus=True):
         Binding("pagedown", "page(1)", "Page down", show=False),
         Binding("home", "jump(0)", "First", show=False),
         Binding("end", "jump(-1)", "Last", show=False),
-        Binding("enter", "select", "Detail", id="grid.select"),
+        Binding("enter", "select", "Detail", id="grid.select", tooltip="Open the selected config's detail"),
     ]
 
     mode: reactive[str] = reactive("panes")

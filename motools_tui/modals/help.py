@@ -11,15 +11,30 @@ from textual.widgets import Label, Static
 
 
 def key_rows(screen: Screen) -> list[tuple[str, str]]:
-    """(key, description) for the screen's bindings, its focused widget's and the app's."""
+    """(key, description) for the screen's own bindings, then the focused widget's named
+    ones (like the grid's Enter) and the app's."""
     rows: list[tuple[str, str]] = []
     seen: set[str] = set()
-    for _node, binding, enabled, _tooltip in screen.active_bindings.values():
-        if not binding.description or binding.action in seen or not enabled:
-            continue
-        seen.add(binding.action)
-        rows.append((screen.app.get_key_display(binding), binding.description))
+    sources = [screen]
+    focused = screen.focused
+    if focused is not None:
+        sources.append(focused)
+    sources.append(screen.app)
+    for node in sources:
+        for bindings in node._bindings.key_to_bindings.values():  # noqa: SLF001 - Textual has no public view
+            for binding in bindings:
+                if not binding.description or not binding.show or binding.action in seen:
+                    continue
+                if node is focused and binding.id is None:
+                    continue
+                seen.add(binding.action)
+                rows.append((screen.app.get_key_display(binding), binding.tooltip or binding.description))
     return rows
+
+
+def paragraphs(text: str) -> str:
+    """Help text as paragraphs: single line breaks in the source are not line breaks."""
+    return "\n\n".join(" ".join(p.split()) for p in text.strip().split("\n\n"))
 
 
 class HelpModal(ModalScreen[None]):
@@ -32,17 +47,19 @@ class HelpModal(ModalScreen[None]):
         self.keys = keys
 
     def compose(self) -> ComposeResult:
-        width = max((len(k) for k, _ in self.keys), default=3) + 2
+        width = max([len(k) for k, _ in self.keys] + [6]) + 2
         lines = [(f"{k:>{width}}", "bold $accent") for k, _ in self.keys]
         parts: list[str | tuple[str, str]] = []
         for (key, desc), styled in zip(self.keys, lines):
             parts += [styled, f"  {desc}\n"]
         parts.append((f"{'ctrl+p':>{width}}", "bold $accent"))
         parts.append("  command palette: every action by name\n")
+        parts.append((f"{'↑↓←→':>{width}}", "bold $accent"))
+        parts.append("  move (also PgUp, PgDn, Home, End); Tab moves between panes\n")
         with Vertical(classes="dialog help-dialog"):
             yield Label(Content(f"Help: {self.title_text}"), classes="dialog-title")
             with VerticalScroll(classes="help-body"):
-                yield Static(Content(self.text.strip()), classes="help-text")
+                yield Static(Content(paragraphs(self.text)), classes="help-text")
                 yield Static(Content.assemble(*parts), classes="help-keys")
             yield Static(Content("Esc or ?: close"), classes="dialog-hint")
 

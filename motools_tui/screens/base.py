@@ -21,8 +21,8 @@ class BaseScreen(Screen):
     HELP = ""
 
     BINDINGS = [
-        Binding("escape", "back", "Back", id="screen.back"),
-        Binding("question_mark", "help", "Help", id="screen.help", key_display="?"),
+        Binding("escape", "back", "Back", id="screen.back", tooltip="Go back"),
+        Binding("question_mark", "help", "Help", id="screen.help", tooltip="Help for this screen", key_display="?"),
     ]
 
     def __init__(self) -> None:

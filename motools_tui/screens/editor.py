@@ -30,10 +30,10 @@ moves the cursor to its line. Esc leaves (asking first if there are unsaved chan
 """
 
     BINDINGS = [
-        Binding("ctrl+s", "save", "Save", id="editor.save", priority=True),
-        Binding("f8", "next_problem", "Next problem", id="editor.next_problem"),
-        Binding("escape", "back", "Back", id="screen.back"),
-        Binding("f1", "help", "Help", id="screen.help"),
+        Binding("ctrl+s", "save", "Save", id="editor.save", tooltip="Validate and save", priority=True),
+        Binding("f8", "next_problem", "Next problem", id="editor.next_problem", tooltip="Jump to the next problem's line"),
+        Binding("escape", "back", "Back", id="screen.back", tooltip="Go back"),
+        Binding("f1", "help", "Help", id="screen.help", tooltip="Help for this screen"),
     ]
 
     def __init__(self, original: str | None, text: str, title: str) -> None:

@@ -11,6 +11,8 @@ from typing import Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding
+
+TABS = Binding.Group("Tabs", compact=True)
 from textual.content import Content
 from textual.widgets import Footer, Input, Static, TabbedContent, TabPane
 
@@ -55,20 +57,20 @@ e writes the table as CSV, i the CI table, p the chart as a PNG (drawn by matplo
 """
 
     BINDINGS = [
-        Binding("1", "tab('tab-table')", "Table", id="results.tab_table"),
-        Binding("2", "tab('tab-ci')", "CI", id="results.tab_ci"),
-        Binding("3", "tab('tab-chart')", "Chart", id="results.tab_chart"),
-        Binding("m", "metric", "Metric", id="results.metric"),
-        Binding("x", "x_param", "X param", id="results.x_param"),
-        Binding("z", "series", "Series", id="results.series"),
-        Binding("h", "heatmap", "Heatmap", id="results.heatmap"),
-        Binding("g", "group", "Group by", id="results.group"),
-        Binding("s", "sort", "Sort", id="results.sort"),
-        Binding("slash", "filter", "Filter", id="results.filter", key_display="/"),
-        Binding("b", "best", "Best", id="results.best"),
-        Binding("e", "export_csv", "CSV", id="results.export_csv"),
-        Binding("i", "export_ci", "CI CSV", id="results.export_ci"),
-        Binding("p", "export_png", "PNG", id="results.export_png"),
+        Binding("1", "tab('tab-table')", "Table", id="results.tab_table", group=TABS),
+        Binding("2", "tab('tab-ci')", "CI", id="results.tab_ci", group=TABS),
+        Binding("3", "tab('tab-chart')", "Chart", id="results.tab_chart", group=TABS),
+        Binding("m", "metric", "Metric", id="results.metric", tooltip="Choose the metric"),
+        Binding("x", "x_param", "X param", id="results.x_param", tooltip="Choose the chart's x parameter"),
+        Binding("z", "series", "Series", id="results.series", tooltip="One chart series per parameter or task"),
+        Binding("h", "heatmap", "Heatmap", id="results.heatmap", tooltip="Heatmap of two parameters (toggle)"),
+        Binding("g", "group", "Group by", id="results.group", tooltip="Choose the CI grouping parameters"),
+        Binding("s", "sort", "Sort", id="results.sort", tooltip="Sort by the column under the cursor (again: reverse)"),
+        Binding("slash", "filter", "Filter", id="results.filter", tooltip="Filter rows: text, or col=value, col>0.5", key_display="/"),
+        Binding("b", "best", "Best", id="results.best", tooltip="Jump to the best run"),
+        Binding("e", "export_csv", "CSV", id="results.export_csv", tooltip="Export the results table as CSV"),
+        Binding("i", "export_ci", "CI CSV", id="results.export_ci", tooltip="Export the CI table as CSV"),
+        Binding("p", "export_png", "PNG", id="results.export_png", tooltip="Export the chart as PNG (matplotlib)"),
     ]
 
     def __init__(self, name: str) -> None:
@@ -94,6 +96,7 @@ e writes the table as CSV, i the CI table, p the chart as a PNG (drawn by matplo
             with TabPane("Chart 3", id="tab-chart"):
                 yield Static("", id="chart-info")
                 yield ChartView(id="chart")
+        yield Static("", id="results-status")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -338,9 +341,13 @@ e writes the table as CSV, i the CI table, p the chart as a PNG (drawn by matplo
 
         def answered(path: str | None) -> None:
             if path:
-                self.in_thread(write, path, done=lambda p: self.notify(f"Wrote {p}", title="Exported", timeout=10))
+                self.in_thread(write, path, done=self._written)
 
         self.app.push_screen(PathDialog(title, default, suffixes=suffixes, action="write"), answered)
+
+    def _written(self, path: Any) -> None:
+        self.query_one("#results-status", Static).update(Content.assemble(("✓ wrote ", "$success"), str(path)))
+        self.notify(f"Wrote {path}", title="Exported", timeout=10)
 
     def action_export_csv(self) -> None:
         table = self.derived.get("table")

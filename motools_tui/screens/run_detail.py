@@ -7,6 +7,8 @@ from typing import Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding
+
+TABS = Binding.Group("Tabs", compact=True)
 from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.widgets import Footer, Log, Static, TabbedContent, TabPane
@@ -30,12 +32,12 @@ evaluation, when there is one) and the full resolved config.
 """
 
     BINDINGS = [
-        Binding("c", "cancel_config", "Cancel cfg", id="detail.cancel_config"),
-        Binding("t", "retry", "Retry", id="detail.retry"),
-        Binding("1", "tab('tab-log')", "Log", id="detail.tab_log"),
-        Binding("2", "tab('tab-error')", "Error", id="detail.tab_error"),
-        Binding("3", "tab('tab-artifacts')", "Artifacts", id="detail.tab_artifacts"),
-        Binding("4", "tab('tab-config')", "Config", id="detail.tab_config"),
+        Binding("c", "cancel_config", "Cancel cfg", id="detail.cancel_config", tooltip="Cancel this config"),
+        Binding("t", "retry", "Retry", id="detail.retry", tooltip="Retry the sweep's failed and cancelled configs"),
+        Binding("1", "tab('tab-log')", "Log", id="detail.tab_log", group=TABS),
+        Binding("2", "tab('tab-error')", "Error", id="detail.tab_error", group=TABS),
+        Binding("3", "tab('tab-artifacts')", "Artifacts", id="detail.tab_artifacts", group=TABS),
+        Binding("4", "tab('tab-config')", "Config", id="detail.tab_config", group=TABS),
     ]
 
     def __init__(self, sweep_name: str, run_id: int) -> None:

@@ -34,15 +34,15 @@ app quits or the terminal goes away. Sweeps (w) lists every sweep, running or no
 """
 
     BINDINGS = [
-        Binding("n", "new", "New", id="specs.new"),
-        Binding("e", "edit", "Edit", id="specs.edit"),
-        Binding("l", "launch", "Launch", id="specs.launch"),
-        Binding("d", "duplicate", "Dup", id="specs.duplicate"),
-        Binding("x,delete", "delete", "Delete", id="specs.delete", key_display="x"),
-        Binding("i", "import", "Import", id="specs.import"),
-        Binding("o", "export", "Export", id="specs.export"),
-        Binding("w", "sweeps", "Sweeps", id="specs.sweeps"),
-        Binding("slash", "filter", "Filter", id="specs.filter", key_display="/"),
+        Binding("n", "new", "New", id="specs.new", tooltip="New spec from a template"),
+        Binding("e", "edit", "Edit", id="specs.edit", tooltip="Edit the selected spec (validated on save)"),
+        Binding("l", "launch", "Launch", id="specs.launch", tooltip="Launch the selected spec as a sweep (detached worker)"),
+        Binding("d", "duplicate", "Dup", id="specs.duplicate", tooltip="Duplicate the selected spec"),
+        Binding("x,delete", "delete", "Delete", id="specs.delete", tooltip="Delete the selected spec (asks first)", key_display="x"),
+        Binding("i", "import", "Import", id="specs.import", tooltip="Import a spec from a YAML file"),
+        Binding("o", "export", "Export", id="specs.export", tooltip="Export the selected spec as a YAML file"),
+        Binding("w", "sweeps", "Sweeps", id="specs.sweeps", tooltip="List every sweep, running or not"),
+        Binding("slash", "filter", "Filter", id="specs.filter", tooltip="Filter the specs by name or workflow", key_display="/"),
     ]
 
     def __init__(self) -> None:
@@ -281,7 +281,7 @@ app quits or the terminal goes away. Sweeps (w) lists every sweep, running or no
                 self.mapp.show_error(exc, title="Import failed")
 
         self.notify(f"Validating {path}…", timeout=2)
-        self.in_thread(import_spec, store, path, overwrite, done=done, failed=failed)
+        self.in_thread(lambda: import_spec(store, path, overwrite=overwrite), done=done, failed=failed)
 
     def action_export(self) -> None:
         spec = self._need_selection()

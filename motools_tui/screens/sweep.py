@@ -33,13 +33,13 @@ worker process: leaving this screen or the app does not stop it.
 """
 
     BINDINGS = [
-        Binding("enter", "open", "Detail", id="sweep.open"),
-        Binding("c", "cancel_config", "Cancel cfg", id="sweep.cancel_config"),
-        Binding("C", "cancel_sweep", "Cancel all", id="sweep.cancel_sweep"),
-        Binding("t", "retry", "Retry", id="sweep.retry"),
-        Binding("f", "filter", "Filter", id="sweep.filter"),
-        Binding("v", "view", "View", id="sweep.view"),
-        Binding("r", "results", "Results", id="sweep.results"),
+        Binding("enter", "open", "Detail", id="sweep.open", tooltip="Open the selected config's detail"),
+        Binding("c", "cancel_config", "Cancel cfg", id="sweep.cancel_config", tooltip="Cancel the selected config"),
+        Binding("C", "cancel_sweep", "Cancel all", id="sweep.cancel_sweep", tooltip="Cancel the whole sweep (asks first)"),
+        Binding("t", "retry", "Retry", id="sweep.retry", tooltip="Retry failed and cancelled configs (new worker)"),
+        Binding("f", "filter", "Filter", id="sweep.filter", tooltip="Filter configs by status (cycles)"),
+        Binding("v", "view", "View", id="sweep.view", tooltip="Switch between panes and a compact list"),
+        Binding("r", "results", "Results", id="sweep.results", tooltip="Jump to the results"),
     ]
 
     def __init__(self, name: str) -> None:

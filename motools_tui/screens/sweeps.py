@@ -25,11 +25,11 @@ only its unfinished runs run again.
 """
 
     BINDINGS = [
-        Binding("enter", "open", "Open", id="sweeps.open"),
-        Binding("r", "results", "Results", id="sweeps.results"),
-        Binding("c", "cancel", "Cancel", id="sweeps.cancel"),
-        Binding("t", "retry", "Retry", id="sweeps.retry"),
-        Binding("s", "specs", "Specs", id="sweeps.specs"),
+        Binding("enter", "open", "Open", id="sweeps.open", tooltip="Open the selected sweep (reattach)"),
+        Binding("r", "results", "Results", id="sweeps.results", tooltip="Results of the selected sweep"),
+        Binding("c", "cancel", "Cancel", id="sweeps.cancel", tooltip="Cancel the selected sweep (asks first)"),
+        Binding("t", "retry", "Retry", id="sweeps.retry", tooltip="Retry failed/cancelled configs of the selected sweep"),
+        Binding("s", "specs", "Specs", id="sweeps.specs", tooltip="Back to the specs"),
     ]
 
     def __init__(self) -> None:

@@ -210,8 +210,9 @@ class FakeTrainingClient:
         assert isinstance(params, types.AdamParams)
         self.world._check("optim_step", self.step + 1, self)
         self.step += 1
-        self.world.optim_steps += 1
-        self.world.learning_rates.append(params.learning_rate)
+        with self.world._lock:
+            self.world.optim_steps += 1
+            self.world.learning_rates.append(params.learning_rate)
         return FakeFuture(types.OptimStepResponse(metrics={}))
 
     def _snapshot(self) -> dict[str, Any]:

@@ -82,7 +82,8 @@ def eval_summary(store: Store, state: Any) -> tuple[str, dict[str, Any]]:
     return atom_id, store.get_atom(atom_id).read_json()
 
 
-async def test_sweep_with_inspect_records_metrics_samples_and_logs(store: Store, capfd: pytest.CaptureFixture[str]) -> None:
+async def test_sweep_with_inspect_records_metrics_samples_and_logs(store: Store,
+                                                                   capfd: pytest.CaptureFixture[str]) -> None:
     from inspect_ai.log import read_eval_log
 
     states = await run_sweep(train_and_evaluate_workflow, config("inspect"),
@@ -143,6 +144,16 @@ async def test_concurrent_evaluations_share_one_eval_call(tmp_path: Path) -> Non
         assert result.metrics["accuracy"] == expected.metrics["accuracy"]
         assert [(s.sample_id, s.score) for s in result.samples] == [(s.sample_id, s.score) for s in expected.samples]
     assert len({r.log_path for r in results}) == 4
+
+
+async def test_limit_and_epochs_match_the_dummy_backend(tmp_path: Path) -> None:
+    request = EvalRequest(task=HELLO, model=simulated("epochs", 0.5), limit=4, epochs=2)
+    result = await InspectEvalBackend(window_s=0).evaluate(Ctx(tmp_path), request)
+    expected = await DummyEvalBackend().evaluate(Ctx(tmp_path), request)
+    assert len(result.samples) == 8 and {s.epoch for s in result.samples} == {1, 2}
+    key = lambda s: (s.epoch, s.sample_id)  # noqa: E731
+    assert [(key(s), s.score) for s in sorted(result.samples, key=key)] == \
+        [(key(s), s.score) for s in sorted(expected.samples, key=key)]
 
 
 async def test_failures_stay_with_their_own_request(tmp_path: Path) -> None:

@@ -110,7 +110,8 @@ def test_training_plan_covers_every_example_each_epoch_deterministically() -> No
 
 # -- full sweeps -----------------------------------------------------------------------------------
 
-async def test_sweep_trains_with_tinker_and_evaluates_the_checkpoint_with_inspect(fake: FakeTinker, store: Store) -> None:
+async def test_sweep_trains_with_tinker_and_evaluates_the_checkpoint_with_inspect(fake: FakeTinker,
+                                                                                   store: Store) -> None:
     states = await run_sweep(train_and_evaluate_workflow, config("inspect"),
                              {"submit_training.hyperparameters.learning_rate": [1e-4, 1e-5]},
                              max_parallel=2, store=store, retries=0)

@@ -77,3 +77,8 @@ def screen_text(app: Any) -> str:
     for strip in app.screen._compositor.render_strips():  # noqa: SLF001 - test helper
         console.print(strip.text, soft_wrap=True)
     return console.export_text()
+
+
+def notices(app: Any) -> str:
+    """Every notification the app is showing, joined (toasts wrap, so screen text is unreliable)."""
+    return "\n".join(n.message for n in app._notifications)  # noqa: SLF001 - test helper

@@ -59,22 +59,27 @@ class _Queue:
     runner: asyncio.Task[None] | None = None
 
 
-@functools.cache
 def _prepare_inspect() -> None:
-    """Silence Inspect's display and skip its slowest per-task work, once per process.
+    """Keep Inspect off the terminal and skip its slowest per-task work.
 
     ``eval_async`` ignores ``INSPECT_DISPLAY`` (it forces "plain" when no display was set), so
-    the display type is set directly. Inspect also rescans every installed distribution's file
-    list (~1 s) for each task it logs, to find the task's package; the scan is cached.
+    the display type is set directly, before every call in case other code changed it.
     """
     try:
         from inspect_ai.util._display import init_display_type
-
-        init_display_type("none")
     except ImportError:  # a later Inspect moved it: fall back to the documented variable
         import os
 
-        os.environ.setdefault("INSPECT_DISPLAY", "none")
+        os.environ["INSPECT_DISPLAY"] = "none"
+    else:
+        init_display_type("none")
+    _cache_distribution_scan()
+
+
+@functools.cache
+def _cache_distribution_scan() -> None:
+    """Inspect rescans every installed distribution's file list (~1 s here) for each task it logs,
+    to find the package that ships the task; the installed set does not change, so cache it."""
     try:
         from inspect_ai._util import package
     except ImportError:

@@ -245,7 +245,9 @@ class TinkerTrainingBackend:
         state_path = ckpt.get("state_path")
         for k in range(done + 1, total + 1):
             batch = [data[i] for i in plan.batch(k)]
-            fb_future = await tc.run_blocking(client.forward_backward, batch, "cross_entropy", timeout=self.op_timeout_s)
+            # both are submitted before either is awaited, so the server can pipeline them
+            fb_future = await tc.run_blocking(client.forward_backward, batch, "cross_entropy",
+                                              timeout=self.op_timeout_s)
             optim_future = await tc.run_blocking(client.optim_step, adam, timeout=self.op_timeout_s)
             output = await tc.resolve(fb_future, self.op_timeout_s)
             await tc.resolve(optim_future, self.op_timeout_s)
