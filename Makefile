@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench clean
+.PHONY: demo test bench faults clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,6 +17,9 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	TINKER_TELEMETRY=0 $(PY) -m pytest -q
+
+faults: $(STAMP)
+	TINKER_TELEMETRY=0 MOTOOLS_FAULTS_LONG=1 $(PY) -m pytest -q tests/faults
 
 bench: $(STAMP)
 	$(PY) bench/run_all.py

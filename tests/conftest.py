@@ -43,13 +43,12 @@ def counting() -> Iterator[tuple[CountingTraining, CountingEval]]:
     eval_base.register_eval_backend("counting", evaluation)
     LOADER_CALLS.clear()
     yield training, evaluation
-    for registry, instances in ((train_base.TRAINING_BACKENDS, train_base._instances),
-                                (eval_base.EVAL_BACKENDS, eval_base._instances)):
-        registry.pop("counting", None)
-        instances.pop("counting", None)
+    train_base.training_backends.unregister("counting")
+    eval_base.eval_backends.unregister("counting")
 
 
 def make_config(training: str = "dummy", evaluation: str = "dummy", **overrides: Any) -> Any:
+    """The train_and_evaluate config the engine tests use: a small counted dataset."""
     from mozoo.workflows.train_and_evaluate import TrainAndEvaluateConfig
 
     cfg: dict[str, Any] = {

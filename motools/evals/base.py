@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from motools.registry import Registry
 
 if TYPE_CHECKING:
     from motools.workflow.context import StepContext
@@ -63,36 +64,10 @@ class EvalBackend(Protocol):
         ...
 
 
-EVAL_BACKENDS: dict[str, str] = {
+eval_backends = Registry[EvalBackend]("evaluation", {
     "dummy": "motools.evals.backends.dummy:DummyEvalBackend",
     "inspect": "motools.evals.backends.inspect:InspectEvalBackend",
-}
-_instances: dict[str, EvalBackend] = {}
-
-
-def register_eval_backend(name: str, target: str | EvalBackend) -> None:
-    if isinstance(target, str):
-        EVAL_BACKENDS[name] = target
-        _instances.pop(name, None)
-    else:
-        EVAL_BACKENDS[name] = f"<instance {type(target).__name__}>"
-        _instances[name] = target
-
-
-def eval_backend_names() -> list[str]:
-    return sorted(EVAL_BACKENDS)
-
-
-def get_eval_backend(name: str) -> EvalBackend:
-    if name in _instances:
-        return _instances[name]
-    path = EVAL_BACKENDS.get(name)
-    if path is None:
-        raise ValueError(f"unknown evaluation backend {name!r}; known: {', '.join(eval_backend_names())}")
-    module_name, _, cls_name = path.partition(":")
-    try:
-        backend = getattr(importlib.import_module(module_name), cls_name)()
-    except ImportError as exc:
-        raise ValueError(f"evaluation backend {name!r} cannot be loaded: {exc}") from exc
-    _instances[name] = backend
-    return backend
+})
+register_eval_backend = eval_backends.register
+eval_backend_names = eval_backends.names
+get_eval_backend = eval_backends.get

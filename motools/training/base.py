@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from motools.registry import Registry
 
 if TYPE_CHECKING:
     from motools.atoms import Atom
@@ -39,37 +40,10 @@ class TrainingBackend(Protocol):
         ...
 
 
-TRAINING_BACKENDS: dict[str, str] = {
+training_backends = Registry[TrainingBackend]("training", {
     "dummy": "motools.training.backends.dummy:DummyTrainingBackend",
     "tinker": "motools.training.backends.tinker:TinkerTrainingBackend",
-}
-_instances: dict[str, TrainingBackend] = {}
-
-
-def register_training_backend(name: str, target: str | TrainingBackend) -> None:
-    """Add a backend by ``"module:Class"`` path or instance (tests inject fakes this way)."""
-    if isinstance(target, str):
-        TRAINING_BACKENDS[name] = target
-        _instances.pop(name, None)
-    else:
-        TRAINING_BACKENDS[name] = f"<instance {type(target).__name__}>"
-        _instances[name] = target
-
-
-def training_backend_names() -> list[str]:
-    return sorted(TRAINING_BACKENDS)
-
-
-def get_training_backend(name: str) -> TrainingBackend:
-    if name in _instances:
-        return _instances[name]
-    path = TRAINING_BACKENDS.get(name)
-    if path is None:
-        raise ValueError(f"unknown training backend {name!r}; known: {', '.join(training_backend_names())}")
-    module_name, _, cls_name = path.partition(":")
-    try:
-        backend = getattr(importlib.import_module(module_name), cls_name)()
-    except ImportError as exc:
-        raise ValueError(f"training backend {name!r} cannot be loaded: {exc}") from exc
-    _instances[name] = backend
-    return backend
+})
+register_training_backend = training_backends.register
+training_backend_names = training_backends.names
+get_training_backend = training_backends.get

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+
+from tests.faults.support import rows, step_executions, wait_for
 
 SPEC = """\
 name: slow
@@ -43,40 +44,9 @@ def motools(*args: str, **kw) -> subprocess.Popen:
                             stderr=subprocess.PIPE, text=True, **kw)
 
 
-def db_rows(home: Path, sql: str, params=()) -> list[tuple]:
-    conn = sqlite3.connect(home / "motools.db", timeout=10)
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
-
-
-def wait_for(predicate, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if predicate():
-                return
-        except sqlite3.OperationalError:
-            pass
-        time.sleep(0.05)
-    raise AssertionError("condition not reached in time")
-
-
 def finished_runs(home: Path, name: str) -> int:
-    return db_rows(home, "SELECT COUNT(*) FROM runs r JOIN sweeps s ON s.id = r.sweep_id "
+    return rows(home, "SELECT COUNT(*) FROM runs r JOIN sweeps s ON s.id = r.sweep_id "
                          "WHERE s.name = ? AND r.status = 'finished'", (name,))[0][0]
-
-
-def step_work(home: Path, name: str) -> dict[tuple[int, str], int]:
-    """How many times each (run, step) really executed, from the 'finished in' events."""
-    rows = db_rows(home, "SELECT r.idx, e.step FROM events e JOIN runs r ON r.id = e.run_id "
-                         "JOIN sweeps s ON s.id = r.sweep_id WHERE s.name = ? AND e.message LIKE '% finished in %'",
-                   (name,))
-    out: dict[tuple[int, str], int] = {}
-    for idx, step in rows:
-        out[(idx, step)] = out.get((idx, step), 0) + 1
-    return out
 
 
 def test_sigkill_mid_sweep_then_resume_repeats_no_finished_work(tmp_path: Path, isolated_home: Path) -> None:
@@ -85,9 +55,9 @@ def test_sigkill_mid_sweep_then_resume_repeats_no_finished_work(tmp_path: Path, 
     wait_for(lambda: finished_runs(isolated_home, "killed") >= 4)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    before = dict(db_rows(isolated_home, "SELECT idx, finished_at FROM runs WHERE status='finished'"))
+    before = dict(rows(isolated_home, "SELECT idx, finished_at FROM runs WHERE status='finished'"))
     assert 4 <= len(before) < 12
-    status = db_rows(isolated_home, "SELECT status FROM sweeps WHERE name='killed'")[0][0]
+    status = rows(isolated_home, "SELECT status FROM sweeps WHERE name='killed'")[0][0]
     assert status == "running"  # the killed worker could not say otherwise...
 
     shown = subprocess.run([sys.executable, "-m", "motools.cli", "sweep", "show", "killed"], capture_output=True,
@@ -97,16 +67,16 @@ def test_sigkill_mid_sweep_then_resume_repeats_no_finished_work(tmp_path: Path, 
     resumed = subprocess.run([sys.executable, "-m", "motools.cli", "sweep", "resume", "killed"],
                              capture_output=True, text=True, timeout=120)
     assert resumed.returncode == 0, resumed.stderr
-    rows = db_rows(isolated_home, "SELECT idx, status, finished_at, attempts FROM runs ORDER BY idx")
-    assert [r[1] for r in rows] == ["finished"] * 12
-    for idx, _, finished_at, attempts in rows:
+    final = rows(isolated_home, "SELECT idx, status, finished_at, attempts FROM runs ORDER BY idx")
+    assert [r[1] for r in final] == ["finished"] * 12
+    for idx, _, finished_at, attempts in final:
         if idx in before:
             assert finished_at == before[idx] and attempts == 1  # never run again
-    work = step_work(isolated_home, "killed")
+    work = step_executions(isolated_home, "killed")
     assert max(work.values()) == 1  # no step of any run executed twice
     assert sum(1 for (_, step) in work if step == "wait_for_training") == 12
-    assert db_rows(isolated_home, "SELECT status FROM sweeps WHERE name='killed'")[0][0] == "finished"
-    assert db_rows(isolated_home, "PRAGMA integrity_check")[0][0] == "ok"
+    assert rows(isolated_home, "SELECT status FROM sweeps WHERE name='killed'")[0][0] == "finished"
+    assert rows(isolated_home, "PRAGMA integrity_check")[0][0] == "ok"
 
 
 def test_cancel_from_another_terminal_then_resume(tmp_path: Path, isolated_home: Path) -> None:
@@ -119,14 +89,14 @@ def test_cancel_from_another_terminal_then_resume(tmp_path: Path, isolated_home:
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130
     assert "Traceback" not in err
-    statuses = [r[0] for r in db_rows(isolated_home, "SELECT status FROM runs ORDER BY idx")]
+    statuses = [r[0] for r in rows(isolated_home, "SELECT status FROM runs ORDER BY idx")]
     assert "cancelled" in statuses and "finished" in statuses
-    assert db_rows(isolated_home, "SELECT status FROM sweeps WHERE name='stopme'")[0][0] == "cancelled"
+    assert rows(isolated_home, "SELECT status FROM sweeps WHERE name='stopme'")[0][0] == "cancelled"
     resumed = subprocess.run([sys.executable, "-m", "motools.cli", "sweep", "resume", "stopme"],
                              capture_output=True, text=True, timeout=120)
     assert resumed.returncode == 0, resumed.stderr
-    assert {r[0] for r in db_rows(isolated_home, "SELECT status FROM runs")} == {"finished"}
-    assert max(step_work(isolated_home, "stopme").values()) == 1
+    assert {r[0] for r in rows(isolated_home, "SELECT status FROM runs")} == {"finished"}
+    assert max(step_executions(isolated_home, "stopme").values()) == 1
 
 
 def test_ctrl_c_cancels_cleanly_and_leaves_a_resumable_sweep(tmp_path: Path, isolated_home: Path) -> None:
@@ -138,9 +108,9 @@ def test_ctrl_c_cancels_cleanly_and_leaves_a_resumable_sweep(tmp_path: Path, iso
     assert proc.returncode == 130
     assert "Traceback" not in err and "cancelling" in err
     assert "resume with: motools sweep resume interrupted" in out
-    assert db_rows(isolated_home, "SELECT status FROM sweeps WHERE name='interrupted'")[0][0] == "cancelled"
-    running = db_rows(isolated_home, "SELECT COUNT(*) FROM runs WHERE status IN ('running', 'pending')")[0][0]
-    cancelled = db_rows(isolated_home, "SELECT COUNT(*) FROM runs WHERE status = 'cancelled'")[0][0]
+    assert rows(isolated_home, "SELECT status FROM sweeps WHERE name='interrupted'")[0][0] == "cancelled"
+    running = rows(isolated_home, "SELECT COUNT(*) FROM runs WHERE status IN ('running', 'pending')")[0][0]
+    cancelled = rows(isolated_home, "SELECT COUNT(*) FROM runs WHERE status = 'cancelled'")[0][0]
     assert running == 0 and cancelled >= 1
     resumed = subprocess.run([sys.executable, "-m", "motools.cli", "sweep", "resume", "interrupted"],
                              capture_output=True, text=True, timeout=120)
@@ -151,7 +121,7 @@ def test_ctrl_c_cancels_cleanly_and_leaves_a_resumable_sweep(tmp_path: Path, iso
 def test_sigterm_is_a_clean_cancel_too(tmp_path: Path, isolated_home: Path, signame: str) -> None:
     spec = write_spec(tmp_path, n=4, latency=1.0, parallel=2)
     proc = motools("sweep", "run", str(spec), "--name", "termed", "--quiet")
-    wait_for(lambda: db_rows(isolated_home, "SELECT COUNT(*) FROM runs WHERE status='running'")[0][0] >= 1)
+    wait_for(lambda: rows(isolated_home, "SELECT COUNT(*) FROM runs WHERE status='running'")[0][0] >= 1)
     proc.send_signal(getattr(signal, signame))
     proc.communicate(timeout=60)
-    assert db_rows(isolated_home, "SELECT status FROM sweeps WHERE name='termed'")[0][0] == "cancelled"
+    assert rows(isolated_home, "SELECT status FROM sweeps WHERE name='termed'")[0][0] == "cancelled"

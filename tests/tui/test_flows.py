@@ -176,7 +176,7 @@ async def test_launch_watch_results_and_exports(empty_store, tmp_path: Path) -> 
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-async def test_cancel_one_config_then_retry(empty_store) -> None:
+async def test_cancel_a_config_retry_then_cancel_the_sweep(empty_store) -> None:
     empty_store.save_spec("slow", _slow("slow", 2.5))
     app = make_app(empty_store, fixed=False)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -187,44 +187,33 @@ async def test_cancel_one_config_then_retry(empty_store) -> None:
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, SweepScreen), timeout=30, what="the sweep screen")
         screen = app.screen
-        await wait_for(pilot, lambda: screen.model.counts.get("running", 0) >= 1 and screen.model.alive,
-                       timeout=60, what="a running config")
-        await pilot.press("c")  # cancel the config under the cursor (#0)
-        await wait_for(pilot, lambda: screen.model.sweep.get("status") in ("failed", "cancelled", "finished")
-                       and not screen.model.alive, timeout=60, what="the sweep to end")
-        first = screen.model.runs[screen.model.order[0]]
-        assert first.status == "cancelled"
-        assert screen.model.counts.get("finished") == 1
-        await pilot.press("t")
-        await wait_for(pilot, lambda: screen.model.sweep.get("status") == "finished", timeout=60,
-                       what="the retried sweep to finish")
-        assert screen.model.counts == {"finished": 2}
-        assert screen.model.runs[screen.model.order[0]].attempts == 2
+        model = screen.model
+        await wait_for(pilot, lambda: model.counts.get("running", 0) >= 1 and model.alive, timeout=60,
+                       what="a running config")
+        await pilot.press("c")  # cancel the config under the cursor (#0); the other goes on
+        await wait_for(pilot, lambda: model.sweep.get("status") in ("failed", "cancelled", "finished")
+                       and not model.alive, timeout=60, what="the sweep to end")
+        assert model.runs[model.order[0]].status == "cancelled"
+        assert model.counts == {"cancelled": 1, "finished": 1}
 
+        await pilot.press("t")  # retry: a new worker runs the cancelled config again
+        await wait_for(pilot, lambda: model.alive and model.runs[model.order[0]].status == "running",
+                       timeout=60, what="the retried config to run")
+        assert model.runs[model.order[0]].attempts == 2
+        assert model.runs[model.order[1]].status == "finished"  # finished runs are kept
 
-async def test_cancel_whole_sweep_is_confirmed(empty_store) -> None:
-    empty_store.save_spec("slow", _slow("slow", 5.0))
-    app = make_app(empty_store, fixed=False)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await wait_ready(pilot, "specs")
-        await pilot.press("l")
-        await wait_for(pilot, lambda: app.screen.query_one("#launch-name", Input), what="the launch dialog")
-        await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, SweepScreen), timeout=30, what="the sweep screen")
-        screen = app.screen
-        await wait_for(pilot, lambda: screen.model.counts.get("running", 0) >= 1 and screen.model.alive,
-                       timeout=60, what="a running config")
         await pilot.press("C")
-        await wait_for(pilot, lambda: "Cancel sweep" in screen_text(app), what="the confirmation")
+        await wait_for(pilot, lambda: "Cancel sweep slow-1?" in screen_text(app), what="the confirmation")
         await pilot.press("n")  # keep running
         await pilot.pause(0.3)
-        assert screen.model.alive
+        assert model.alive and empty_store.get_sweep("slow-1")["cancel_requested"] == 0
         await pilot.press("C")
-        await wait_for(pilot, lambda: "Cancel sweep" in screen_text(app), what="the confirmation")
+        await wait_for(pilot, lambda: "Cancel sweep slow-1?" in screen_text(app), what="the confirmation")
         await pilot.press("y")
-        await wait_for(pilot, lambda: screen.model.sweep.get("status") == "cancelled", timeout=30,
+        await wait_for(pilot, lambda: model.sweep.get("status") == "cancelled" and not model.alive, timeout=30,
                        what="the sweep to be cancelled")
-        assert screen.model.counts == {"cancelled": 2}
+        assert model.counts == {"cancelled": 1, "finished": 1}
+        assert "⊘ cancelled" in screen_text(app)
 
 
 async def test_detail_shows_error_traceback_and_artifacts(fake_store) -> None:
@@ -284,8 +273,8 @@ async def test_help_and_command_palette(fake_store) -> None:
             assert any(c.startswith(action) for c in commands), action
         await pilot.press("ctrl+p")
         await pilot.pause(0.2)
-        for ch in "sweeps":
-            await pilot.press(ch)
+        for ch in "every sweep":
+            await pilot.press("space" if ch == " " else ch)
         await pilot.pause(0.3)
         await pilot.press("enter")
         await wait_ready(pilot, "sweeps")

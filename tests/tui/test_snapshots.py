@@ -1,0 +1,127 @@
+"""Snapshots of every screen and modal at 80x24 and 120x40.
+
+Deterministic: the store is built with fixed timestamps (``fakestore``), the app's clock is
+fixed, and the theme is explicit. Update the baselines with
+``.venv/bin/pytest tests/tui/test_snapshots.py --snapshot-update``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+from textual.widgets import OptionList, TextArea
+
+from .conftest import make_app, wait_for, wait_ready
+from .fakestore import EXAMPLE
+
+SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
+
+
+async def _settle(pilot: Any) -> None:
+    pilot.app.clear_notifications()
+    await pilot.pause(0.15)
+
+
+def _specs(*keys: str) -> Callable[[Any], Awaitable[None]]:
+    async def run(pilot: Any) -> None:
+        await wait_ready(pilot, "specs")
+        await pilot.press("down")  # hello-world
+        await pilot.pause(0.05)
+        if keys:
+            await pilot.press(*keys)
+        await _settle(pilot)
+
+    return run
+
+
+def _on(screen: str, opener: Callable[[Any], None], *keys: str) -> Callable[[Any], Awaitable[None]]:
+    async def run(pilot: Any) -> None:
+        await wait_ready(pilot, "specs")
+        opener(pilot.app)
+        await wait_ready(pilot, screen, timeout=30)
+        if keys:
+            await pilot.press(*keys)
+        await pilot.pause(0.3)
+        await _settle(pilot)
+
+    return run
+
+
+def _results(*keys: str) -> Callable[[Any], Awaitable[None]]:
+    async def run(pilot: Any) -> None:
+        await wait_ready(pilot, "specs")
+        pilot.app.open_results("lr-seeds-1")
+        screen = await wait_for(pilot, lambda: pilot.app.screen if type(pilot.app.screen).__name__ ==
+                                "ResultsScreen" else None, what="results")
+        await wait_for(pilot, lambda: screen.derived.get("table") is not None, timeout=30, what="the table")
+        for key in keys:
+            await pilot.press(key)
+            await pilot.pause(0.2)
+        await wait_for(pilot, lambda: screen.derived.get("chart_text"), timeout=30, what="the chart")
+        await pilot.pause(0.4)
+        await _settle(pilot)
+
+    return run
+
+
+async def _editor_with_problems(pilot: Any) -> None:
+    await wait_ready(pilot, "specs")
+    await pilot.press("down", "e")
+    await wait_ready(pilot, "editor")
+    bad = EXAMPLE.read_text().replace("backend_name: dummy\n    latency_s", "backend_name: nosuch\n    latency_s")
+    pilot.app.screen.query_one(TextArea).load_text(bad.replace("num_samples: 100", "num_samples: -"))
+    await pilot.press("ctrl+s")
+    problems = pilot.app.screen.query_one("#editor-problems", OptionList)
+    await wait_for(pilot, lambda: problems.option_count > 0, timeout=30, what="problems")
+    await pilot.press("f8")
+    await _settle(pilot)
+
+
+async def _error_modal(pilot: Any) -> None:
+    await wait_ready(pilot, "specs")
+    pilot.app.show_error(RuntimeError("the store answered something unexpected"), title="Launch failed")
+    await _settle(pilot)
+
+
+CASES: dict[str, Callable[[Any], Awaitable[None]]] = {
+    "specs": _specs(),
+    "specs_filter": _specs("slash", "l", "r"),
+    "templates": _specs("n"),
+    "editor_problems": _editor_with_problems,
+    "launch": _specs("l"),
+    "confirm_delete": _specs("x"),
+    "export_path": _specs("o"),
+    "duplicate_prompt": _specs("d"),
+    "help": _specs("question_mark"),
+    "error": _error_modal,
+    "sweeps": _on("sweeps", lambda app: app.open_sweeps()),
+    "sweep": _on("sweep", lambda app: app.open_sweep("lr-seeds-2"), "right"),
+    "sweep_toggled_view": _on("sweep", lambda app: app.open_sweep("lr-seeds-2"), "v"),
+    "detail_log": _on("detail", lambda app: app.open_run("lr-seeds-2", app.store.runs(
+        app.store.get_sweep("lr-seeds-2")["id"])[4]["id"])),
+    "detail_error": _on("detail", lambda app: app.open_run("lr-seeds-2", app.store.runs(
+        app.store.get_sweep("lr-seeds-2")["id"])[2]["id"]), "2"),
+    "detail_artifacts": _on("detail", lambda app: app.open_run("lr-seeds-2", app.store.runs(
+        app.store.get_sweep("lr-seeds-2")["id"])[0]["id"]), "3"),
+    "results_table": _results(),
+    "results_ci": _results("2"),
+    "results_chart": _results("3"),
+    "results_heatmap": _results("h"),
+    "results_group_by": _results("2", "g"),
+}
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("case", list(CASES))
+def test_snapshot(case: str, size: tuple[int, int], fake_store: Any, snap_compare: Any) -> None:
+    app = make_app(fake_store)
+    assert snap_compare(app, terminal_size=size, run_before=CASES[case])
+
+
+def test_snapshot_ansi_theme(fake_store: Any, snap_compare: Any) -> None:
+    """The terminal-palette theme picked when there is no truecolor."""
+    app = make_app(fake_store, theme="textual-ansi")
+    assert snap_compare(app, terminal_size=(120, 40),
+                        run_before=_on("sweep", lambda a: a.open_sweep("lr-seeds-2")))
