@@ -12,8 +12,9 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e ".[test]"
 	touch $(STAMP)
 
+# The app on the bundled hello-world sweep (offline: the dummy backends simulate the model).
 demo: $(STAMP)
-	$(VENV)/bin/motools sweep run examples/hello_world_sweep.yaml
+	$(VENV)/bin/motools-tui --spec examples/hello_world_sweep.yaml
 
 test: $(STAMP)
 	TINKER_TELEMETRY=0 $(PY) -m pytest -q

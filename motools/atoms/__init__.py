@@ -60,7 +60,7 @@ class Atom:
         return json.loads(self.path.read_text())
 
     def read_jsonl(self) -> list[Any]:
-        text = self.path.read_text() if self.path is not None else ""
+        text = self.read_bytes().decode()
         return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 

@@ -46,15 +46,25 @@ def _run_tui(args: argparse.Namespace) -> int:
     return run_app(home=args.home)
 
 
+def _configure_logging(verbose: bool) -> None:
+    """Our own stderr handler on the ``motools`` logger: Inspect installs handlers on the root
+    logger during an evaluation, which would otherwise swallow motools' warnings."""
+    logger = logging.getLogger("motools")
+    if not any(getattr(h, "_motools_cli", False) for h in logger.handlers):
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        handler._motools_cli = True  # type: ignore[attr-defined]
+        logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG if verbose else logging.WARNING)
+    logger.propagate = False
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from motools.errors import MotoolsError
 
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
+    _configure_logging(args.verbose)
     if args.home:
         os.environ["MOTOOLS_HOME"] = os.path.abspath(args.home)
     if not getattr(args, "func", None):

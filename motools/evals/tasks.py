@@ -21,7 +21,8 @@ def _text(value: Any) -> str:
     if isinstance(value, str):
         return value
     if isinstance(value, list):  # a list of chat messages: the last user turn is the prompt
-        texts = [getattr(m, "text", None) or str(getattr(m, "content", m)) for m in value]
+        users = [m for m in value if getattr(m, "role", None) == "user"] or value
+        texts = [getattr(m, "text", None) or str(getattr(m, "content", m)) for m in users]
         return texts[-1] if texts else ""
     return str(value)
 

@@ -14,8 +14,7 @@ validation stay fast.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
-import functools
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -39,7 +38,6 @@ def _sdk_factory(api_key: str | None) -> Any:
 
 
 _factory: ServiceClientFactory = _sdk_factory
-_pool: concurrent.futures.ThreadPoolExecutor | None = None
 
 
 def set_service_client_factory(factory: ServiceClientFactory | None) -> None:
@@ -52,22 +50,37 @@ def uses_real_sdk() -> bool:
     return _factory is _sdk_factory
 
 
-def _executor() -> concurrent.futures.ThreadPoolExecutor:
-    """A pool of its own: SDK calls that hang (no network) must not starve the store's threads."""
-    global _pool
-    if _pool is None:
-        _pool = concurrent.futures.ThreadPoolExecutor(max_workers=16, thread_name_prefix="motools-tinker")
-    return _pool
+def _settle(future: asyncio.Future[Any], value: Any, error: BaseException | None) -> None:
+    if future.done():  # timed out or cancelled meanwhile
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(value)
 
 
 async def run_blocking(fn: Callable[..., T], *args: Any, timeout: float | None = None, **kwargs: Any) -> T:
     """Run a possibly blocking SDK call off the event loop, giving up after ``timeout`` seconds.
 
-    On timeout the thread is abandoned (Python cannot stop it) and ``TimeoutError`` is raised.
+    Each call gets a daemon thread of its own: a call that hangs (no network) then neither starves
+    the loop's shared thread pool, which the store uses, nor holds up interpreter exit. On
+    timeout the thread is abandoned (Python cannot stop it) and ``TimeoutError`` is raised.
     """
     loop = asyncio.get_running_loop()
-    call = functools.partial(fn, *args, **kwargs)
-    return await asyncio.wait_for(loop.run_in_executor(_executor(), call), timeout)
+    future: asyncio.Future[T] = loop.create_future()
+
+    def work() -> None:
+        try:
+            value, error = fn(*args, **kwargs), None
+        except BaseException as exc:  # handed to the awaiting coroutine
+            value, error = None, exc
+        try:
+            loop.call_soon_threadsafe(_settle, future, value, error)
+        except RuntimeError:  # the loop closed while the call hung
+            pass
+
+    threading.Thread(target=work, name="motools-tinker-call", daemon=True).start()
+    return await asyncio.wait_for(future, timeout)
 
 
 async def create_service_client(timeout: float = CLIENT_TIMEOUT_S) -> Any:

@@ -58,6 +58,7 @@ class StepContext:
     async def save_checkpoint(self, state: dict[str, Any]) -> None:
         """Durably record resumable state (a remote job id, a training step) before going on."""
         self.checkpoint = state
+        self._ex.remember_checkpoint(self.cache_key, state)  # a later run of the same step resumes here
         self._ex.writer.execute(
             "INSERT INTO checkpoints(cache_key, state, updated_at) VALUES (?,?,?) "
             "ON CONFLICT(cache_key) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",

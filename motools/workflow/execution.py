@@ -454,6 +454,7 @@ class SweepExecution:
         )
         if ctx.checkpoint is not None:
             w.execute("DELETE FROM checkpoints WHERE cache_key=?", (key,))
+            self.remember_checkpoint(key, None)
         self.event(plan.run_id, step.name, f"{step.name} finished in {finished - started:.2f} s")
         await w.flush()
         return outputs
@@ -470,6 +471,12 @@ class SweepExecution:
             (plan.run_id, step.name, idx, key, started, sstate.finished_at, sstate.error, tb),
         )
         self.event(plan.run_id, step.name, f"{step.name} failed: {sstate.error}", "error")
+
+    def remember_checkpoint(self, key: str, state: dict[str, Any] | None) -> None:
+        if state is None:
+            self._checkpoints.pop(key, None)
+        else:
+            self._checkpoints[key] = state
 
     # -- atoms and events ---------------------------------------------------------------------
     async def put_atom(self, kind: str, payload: bytes | str, *, metadata: dict[str, Any] | None = None,

@@ -12,7 +12,7 @@ from motools_tui.core.paths import complete
 
 
 class PathInput(Input):
-    BINDINGS = [Binding("tab", "complete", "Complete path", show=True, priority=True, id="path.complete")]
+    BINDINGS = [Binding("tab", "complete", "Complete path", id="path.complete")]
 
     @dataclass
     class Completed(Message):

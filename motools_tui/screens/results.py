@@ -100,7 +100,7 @@ e writes the table as CSV, i the CI table, p the chart as a PNG (drawn by matplo
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.query_one("#results-filter", Input).display = False
+        _hide(self.query_one("#results-filter", Input))
         self.query_one("#results-table", FrameTable).focus()
         self.poll("results", self._read, self.mapp.results_interval)
 
@@ -305,6 +305,7 @@ e writes the table as CSV, i the CI table, p the chart as a PNG (drawn by matplo
     def action_filter(self) -> None:
         self.action_tab("tab-table")
         inp = self.query_one("#results-filter", Input)
+        inp.disabled = False
         inp.display = True
         inp.focus()
 
@@ -312,7 +313,7 @@ e writes the table as CSV, i the CI table, p the chart as a PNG (drawn by matplo
         if event.input.id == "results-filter":
             event.stop()
             if not event.value.strip():
-                event.input.display = False
+                _hide(event.input)
             self._set(filter=event.value)
             self.query_one("#results-table", FrameTable).focus()
 
@@ -320,7 +321,7 @@ e writes the table as CSV, i the CI table, p the chart as a PNG (drawn by matplo
         inp = self.query_one("#results-filter", Input)
         if inp.display:
             inp.value = ""
-            inp.display = False
+            _hide(inp)
             self._set(filter="")
             self.query_one("#results-table", FrameTable).focus()
             return
@@ -390,3 +391,9 @@ def _heat_y(results: Any, view: View) -> str | None:
     if view.series_col in others:
         return view.series_col
     return others[0] if others else None
+
+
+def _hide(widget: Any) -> None:
+    """Hide a filter field and keep focus from landing on it while hidden."""
+    widget.display = False
+    widget.disabled = True

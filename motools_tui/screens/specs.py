@@ -64,7 +64,7 @@ app quits or the terminal goes away. Sweeps (w) lists every sweep, running or no
     def on_mount(self) -> None:
         self.query_one("#title", Static).update(Content.assemble(("motools", "bold"), "  specs  ",
                                                                  (_short_path(self.mapp.home), "dim")))
-        self.query_one("#specs-filter", Input).display = False
+        _hide(self.query_one("#specs-filter", Input))
         self.query_one(SpecTable).focus()
         self._layout(self.app.size.width)
         self.poll("specs", self._read, self.mapp.list_interval)
@@ -119,7 +119,6 @@ app quits or the terminal goes away. Sweeps (w) lists every sweep, running or no
         elif not table.specs:
             empty.update(f"No spec matches {needle!r}. Esc clears the filter.")
         empty.display = not table.specs
-        table.display = bool(table.specs)
         self.query_one(SpecPreview).show(table.selected)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -141,6 +140,7 @@ app quits or the terminal goes away. Sweeps (w) lists every sweep, running or no
     # -- filter -------------------------------------------------------------------------------
     def action_filter(self) -> None:
         inp = self.query_one("#specs-filter", Input)
+        inp.disabled = False
         inp.display = True
         inp.focus()
 
@@ -152,14 +152,14 @@ app quits or the terminal goes away. Sweeps (w) lists every sweep, running or no
         if event.input.id == "specs-filter":
             event.stop()
             if not event.value:
-                event.input.display = False
+                _hide(event.input)
             self.query_one(SpecTable).focus()
 
     def action_back(self) -> None:
         inp = self.query_one("#specs-filter", Input)
         if inp.display:
             inp.value = ""
-            inp.display = False
+            _hide(inp)
             self.query_one(SpecTable).focus()
             self._refresh_table()
             return
@@ -343,3 +343,9 @@ def _short_path(path: Any) -> str:
         return "~/" + str(p.relative_to(home))
     except ValueError:
         return str(p)
+
+
+def _hide(widget: Any) -> None:
+    """Hide a filter field and keep focus from landing on it while hidden."""
+    widget.display = False
+    widget.disabled = True

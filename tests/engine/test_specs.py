@@ -41,6 +41,7 @@ def test_bundled_example_is_the_seed_sweep() -> None:
     assert spec.workflow == "train_and_evaluate"
     assert spec.param_grid == {"submit_training.hyperparameters.learning_rate": [1e-4, 5e-5, 1e-5]}
     assert spec.base_config["submit_training"]["backend_name"] == "dummy"
+    assert spec.base_config["evaluate_model"]["backend_name"] == "inspect"
     assert spec.grid_size == 3 and len(spec.resolve().plans) == 3
 
 

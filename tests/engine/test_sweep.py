@@ -139,6 +139,9 @@ async def test_a_failing_run_is_recorded_and_the_rest_go_on(store, counting, cap
     _, evaluation = counting
     evaluation.fail_when = {"learning_rate": 5e-5}
     grid = {"submit_training.hyperparameters.learning_rate": [1e-4, 5e-5, 1e-5]}
+    import logging
+
+    logging.getLogger("motools").addHandler(caplog.handler)  # the CLI may have stopped propagation
     states = await run_sweep(train_and_evaluate_workflow, make_config("counting", "counting"), grid,
                              store=store, max_parallel=3, name="partly-failing")
     assert [s.params["submit_training.hyperparameters.learning_rate"] for s in states] == [1e-4, 1e-5]

@@ -16,7 +16,6 @@ from textual.widgets import OptionList, TextArea
 from .conftest import make_app, wait_for, wait_ready
 from .fakestore import EXAMPLE
 
-SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
 
 
 async def _settle(pilot: Any) -> None:
@@ -85,39 +84,40 @@ async def _error_modal(pilot: Any) -> None:
     await _settle(pilot)
 
 
-CASES: dict[str, Callable[[Any], Awaitable[None]]] = {
-    "specs": _specs(),
-    "specs_filter": _specs("slash", "l", "r"),
-    "templates": _specs("n"),
-    "editor_problems": _editor_with_problems,
-    "launch": _specs("l"),
-    "confirm_delete": _specs("x"),
-    "export_path": _specs("o"),
-    "duplicate_prompt": _specs("d"),
-    "help": _specs("question_mark"),
-    "error": _error_modal,
-    "sweeps": _on("sweeps", lambda app: app.open_sweeps()),
-    "sweep": _on("sweep", lambda app: app.open_sweep("lr-seeds-2"), "right"),
-    "sweep_toggled_view": _on("sweep", lambda app: app.open_sweep("lr-seeds-2"), "v"),
-    "detail_log": _on("detail", lambda app: app.open_run("lr-seeds-2", app.store.runs(
-        app.store.get_sweep("lr-seeds-2")["id"])[4]["id"])),
-    "detail_error": _on("detail", lambda app: app.open_run("lr-seeds-2", app.store.runs(
-        app.store.get_sweep("lr-seeds-2")["id"])[2]["id"]), "2"),
-    "detail_artifacts": _on("detail", lambda app: app.open_run("lr-seeds-2", app.store.runs(
-        app.store.get_sweep("lr-seeds-2")["id"])[0]["id"]), "3"),
-    "results_table": _results(),
-    "results_ci": _results("2"),
-    "results_chart": _results("3"),
-    "results_heatmap": _results("h"),
-    "results_group_by": _results("2", "g"),
+BOTH = ((80, 24), (120, 40))
+WIDE = ((120, 40),)
+CASES: dict[str, tuple[Callable[[Any], Awaitable[None]], tuple[tuple[int, int], ...]]] = {
+    "specs": (_specs(), BOTH),
+    "specs_filter": (_specs("slash", "l", "r"), WIDE),
+    "templates": (_specs("n"), BOTH),
+    "editor_problems": (_editor_with_problems, BOTH),
+    "launch": (_specs("l"), BOTH),
+    "confirm_delete": (_specs("x"), BOTH),
+    "export_path": (_specs("o"), BOTH),
+    "duplicate_prompt": (_specs("d"), BOTH),
+    "help": (_specs("question_mark"), BOTH),
+    "error": (_error_modal, BOTH),
+    "sweeps": (_on("sweeps", lambda app: app.open_sweeps()), BOTH),
+    "sweep": (_on("sweep", lambda app: app.open_sweep("lr-seeds-2"), "right"), BOTH),
+    "sweep_toggled_view": (_on("sweep", lambda app: app.open_sweep("lr-seeds-2"), "v"), WIDE),
+    "detail_error": (_on("detail", lambda app: app.open_run("lr-seeds-2", app.store.runs(
+        app.store.get_sweep("lr-seeds-2")["id"])[2]["id"]), "2"), BOTH),
+    "detail_artifacts": (_on("detail", lambda app: app.open_run("lr-seeds-2", app.store.runs(
+        app.store.get_sweep("lr-seeds-2")["id"])[0]["id"]), "3"), BOTH),
+    "results_table": (_results(), BOTH),
+    "results_ci": (_results("2"), BOTH),
+    "results_chart": (_results("3"), BOTH),
+    "results_heatmap": (_results("h"), WIDE),
+    "results_group_by": (_results("2", "g"), BOTH),
 }
+PARAMS = [pytest.param(case, size, id=f"{case}-{size[0]}x{size[1]}") for case, (_, sizes) in CASES.items()
+          for size in sizes]
 
 
-@pytest.mark.parametrize("size", SIZES)
-@pytest.mark.parametrize("case", list(CASES))
+@pytest.mark.parametrize(("case", "size"), PARAMS)
 def test_snapshot(case: str, size: tuple[int, int], fake_store: Any, snap_compare: Any) -> None:
     app = make_app(fake_store)
-    assert snap_compare(app, terminal_size=size, run_before=CASES[case])
+    assert snap_compare(app, terminal_size=size, run_before=CASES[case][0])
 
 
 def test_snapshot_ansi_theme(fake_store: Any, snap_compare: Any) -> None:

@@ -112,11 +112,12 @@ def result_from_log(log: Any) -> EvalResult:
         detail = log.error.message if log.error else f"status {log.status!r}"
         raise EvalFailed(f"Inspect evaluation of {log.eval.task} with {log.eval.model} failed: {detail}{where}")
     scores = list(log.results.scores) if log.results else []
-    single = len({s.name for s in scores}) <= 1
+    all_names = [s.name for s in scores]
     metrics: dict[str, float] = {}
-    for s in scores:
+    for s in scores:  # a scorer reduced several ways across epochs appears once per reducer
+        prefix = s.name if all_names.count(s.name) == 1 else f"{s.name}_{s.reducer}"
         for name, metric in s.metrics.items():
-            metrics[name if single else f"{s.name}/{name}"] = float(metric.value)
+            metrics[name if len(scores) == 1 else f"{prefix}/{name}"] = float(metric.value)
     to_float = value_to_float()
     primary = scores[0].scorer if scores else None
     samples = []

@@ -77,6 +77,11 @@ def is_retryable(exc: BaseException) -> bool:
     return isinstance(exc, (tinker.APIConnectionError, tinker.RateLimitError, tinker.InternalServerError))
 
 
+def describe(exc: BaseException) -> str:
+    detail = str(exc) or ("no answer in time" if isinstance(exc, TimeoutError) else "no detail")
+    return f"{type(exc).__name__}: {detail}"
+
+
 def _auth_problem(exc: BaseException) -> bool:
     try:
         import tinker
@@ -148,7 +153,8 @@ class TinkerTrainingBackend:
         return problems
 
     # -- retries ---------------------------------------------------------------------------------
-    async def _retrying(self, ctx: StepContext, what: str, op: Callable[[], Awaitable[T]]) -> T:
+    async def _retrying(self, ctx: StepContext, what: str, op: Callable[[], Awaitable[T]],
+                        after: str = "retrying the run tries again") -> T:
         attempt = 1
         while True:
             try:
@@ -161,11 +167,10 @@ class TinkerTrainingBackend:
                 if attempt >= self.max_attempts:
                     raise TransientError(
                         f"could not reach Tinker to {what} after {attempt} attempts "
-                        f"({type(exc).__name__}: {exc or 'no detail'}); check the network and the Tinker "
-                        "service status. Saved progress is kept: retrying the run resumes from it."
+                        f"({describe(exc)}); check the network and the Tinker service status; {after}"
                     ) from exc
                 delay = min(self.retry_max_s, self.retry_base_s * 2 ** (attempt - 1)) * (0.75 + random.random() / 2)
-                ctx.log(f"Tinker unreachable while trying to {what} ({type(exc).__name__}: {exc or 'no detail'}); "
+                ctx.log(f"Tinker unreachable while trying to {what} ({describe(exc)}); "
                         f"attempt {attempt + 1}/{self.max_attempts} in {delay:.1f} s", "warning")
                 attempt += 1
                 await asyncio.sleep(delay)
@@ -201,7 +206,8 @@ class TinkerTrainingBackend:
         return job
 
     async def wait(self, ctx: StepContext, job: dict[str, Any]) -> dict[str, Any]:
-        return await self._retrying(ctx, "train", lambda: self._train(ctx, job))
+        return await self._retrying(ctx, "train", lambda: self._train(ctx, job),
+                                    "saved progress is kept and retrying the run resumes from it")
 
     # -- training --------------------------------------------------------------------------------
     async def _attach(self, ctx: StepContext, job: dict[str, Any]) -> tuple[Any, int]:

@@ -96,7 +96,9 @@ class EvaluateModelConfig(_StepConfig):
     task_args: dict[str, Any] = Field(default_factory=dict)
     limit: int | None = Field(None, ge=1)
     epochs: int = Field(1, ge=1)
-    latency_s: float = Field(0.0, ge=0, description="dummy backend: simulated evaluation time")
+    latency_s: float = Field(
+        0.0, ge=0, description="simulated time: per evaluation (dummy) or per reply of a simulated model (inspect)"
+    )
     transient_failure_rate: float = Field(0.0, ge=0, le=1, description="dummy backend: retried failures")
     permanent_failure_rate: float = Field(0.0, ge=0, le=1, description="dummy backend: failures that end the run")
 
