@@ -16,6 +16,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
@@ -74,6 +75,7 @@ class MotoolsApp(App[None]):
         list_interval: float = 1.0,
         results_interval: float = 2.0,
         start: str = "auto",
+        cursor_blink: bool = True,
     ) -> None:
         super().__init__()
         self.register_theme(_ansi_theme())
@@ -88,6 +90,7 @@ class MotoolsApp(App[None]):
         self.list_interval = list_interval
         self.results_interval = results_interval
         self.start = start
+        self.cursor_blink = cursor_blink
         self.ready: set[str] = set()
         self._first_ready = threading.Event()
 
@@ -181,6 +184,11 @@ class MotoolsApp(App[None]):
 
         if not isinstance(self.screen, SweepsScreen) and len(self.screen_stack) <= 1:
             self.open_sweeps()
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        """With ``cursor_blink=False`` (snapshot tests) text cursors stay still."""
+        if not self.cursor_blink and hasattr(event.widget, "cursor_blink"):
+            event.widget.cursor_blink = False
 
     def screen_ready(self, name: str) -> None:
         """Screens call this when their data is on screen (tests and benchmarks wait on it)."""

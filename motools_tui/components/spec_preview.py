@@ -15,7 +15,10 @@ class SpecPreview(ScrollableContainer, can_focus=True):
         yield Static("", id="preview-grid", markup=False)
         yield Static("", id="preview-yaml", markup=False)
 
+    shown: str | None = None
+
     def show(self, spec: SpecSummary | None) -> None:
+        self.shown = spec.name if spec is not None else None
         grid = self.query_one("#preview-grid", Static)
         yaml = self.query_one("#preview-yaml", Static)
         if spec is None:

@@ -44,6 +44,7 @@ def make_app(store: Any, *, fixed: bool = True, **kw: Any) -> Any:
     kw.setdefault("poll_interval", 0.1)
     kw.setdefault("list_interval", 0.2)
     kw.setdefault("results_interval", 0.3)
+    kw.setdefault("cursor_blink", False)
     return MotoolsApp(store=store, clock=fixed_clock(NOW) if fixed else system_clock, **kw)
 
 

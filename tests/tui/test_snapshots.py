@@ -23,13 +23,28 @@ async def _settle(pilot: Any) -> None:
     await pilot.pause(0.15)
 
 
+async def _select_hello_world(pilot: Any) -> None:
+    from motools_tui.components.spec_preview import SpecPreview
+    from motools_tui.components.spec_table import SpecTable
+
+    await wait_ready(pilot, "specs")
+    table = pilot.app.screen.query_one(SpecTable)
+    await wait_for(pilot, lambda: table.row_count == 3, what="the specs")
+    table.move_cursor(row=1, animate=False)
+    preview = pilot.app.screen.query_one(SpecPreview)
+    await wait_for(pilot, lambda: preview.shown == "hello-world", what="the preview")
+    await pilot.pause(0.1)
+
+
 def _specs(*keys: str) -> Callable[[Any], Awaitable[None]]:
     async def run(pilot: Any) -> None:
-        await wait_ready(pilot, "specs")
-        await pilot.press("down")  # hello-world
-        await pilot.pause(0.05)
+        await _select_hello_world(pilot)
+        base = pilot.app.screen
         if keys:
             await pilot.press(*keys)
+            if keys[0] not in ("slash",):
+                await wait_for(pilot, lambda: pilot.app.screen is not base, what="the dialog")
+        await pilot.pause(0.2)
         await _settle(pilot)
 
     return run
@@ -66,8 +81,8 @@ def _results(*keys: str) -> Callable[[Any], Awaitable[None]]:
 
 
 async def _editor_with_problems(pilot: Any) -> None:
-    await wait_ready(pilot, "specs")
-    await pilot.press("down", "e")
+    await _select_hello_world(pilot)
+    await pilot.press("e")
     await wait_ready(pilot, "editor")
     bad = EXAMPLE.read_text().replace("backend_name: dummy\n    latency_s", "backend_name: nosuch\n    latency_s")
     pilot.app.screen.query_one(TextArea).load_text(bad.replace("num_samples: 100", "num_samples: -"))
@@ -79,7 +94,7 @@ async def _editor_with_problems(pilot: Any) -> None:
 
 
 async def _error_modal(pilot: Any) -> None:
-    await wait_ready(pilot, "specs")
+    await _select_hello_world(pilot)
     pilot.app.show_error(RuntimeError("the store answered something unexpected"), title="Launch failed")
     await _settle(pilot)
 
