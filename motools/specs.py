@@ -104,7 +104,7 @@ def _located(err: SpecError, text: str | None) -> SpecError:
         if p.path.startswith("param_grid."):
             parts = ["param_grid", p.path.removeprefix("param_grid.")]
         else:
-            parts = [int(x) if x.isdigit() else x for x in p.path.split(".")] if p.path else []
+            parts = [int(x) if x.isascii() and x.isdigit() else x for x in p.path.split(".")] if p.path else []
         problems.append((p.path, p.message, p.line or line_of(text, parts)))
     return SpecError(problems, err.source)
 

@@ -57,7 +57,7 @@ class PollLoop:
 
     def resume(self) -> None:
         self._running.set()
-        self.kick()
+        self.kick(force=False)  # poll now; report only if the store changed meanwhile
 
     def stop(self) -> None:
         if self.worker is not None:

@@ -50,6 +50,7 @@ app quits or the terminal goes away. Sweeps (w) lists every sweep, running or no
         self.summaries: list[SpecSummary] = []
         self.loaded = False
         self._select: str | None = None
+        self._shown_key: list[tuple[str, str, str | None]] = []
 
     def compose(self) -> ComposeResult:
         yield Static("", id="title", classes="screen-title")
@@ -98,6 +99,10 @@ app quits or the terminal goes away. Sweeps (w) lists every sweep, running or no
     def on_polled(self, message: Polled) -> None:
         if message.key != "specs":
             return
+        key = [(s.name, s.yaml, s.last_status) for s in message.result]
+        if self.loaded and key == self._shown_key and self._select is None:
+            return  # nothing the list shows has changed
+        self._shown_key = key
         self.summaries = message.result
         self.loaded = True
         self._refresh_table()

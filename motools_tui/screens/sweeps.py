@@ -63,6 +63,8 @@ only its unfinished runs run again.
     def on_polled(self, message: Polled) -> None:
         if message.key != "sweeps":
             return
+        if self.rows and message.result == self.rows:
+            return
         self.rows = message.result
         table = self.query_one(DataTable)
         keep = self.selected_name
