@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -32,6 +31,8 @@ Create a spec from a template (n) or import a YAML file (i); edit it (e), and th
 validates it on save. Launch (l) starts a sweep in a detached worker: it keeps running when the
 app quits or the terminal goes away. Sweeps (w) lists every sweep, running or not.
 """
+
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (NARROW, "-wide")]
 
     BINDINGS = [
         Binding("n", "new", "New", id="specs.new", tooltip="New spec from a template"),
@@ -67,14 +68,7 @@ app quits or the terminal goes away. Sweeps (w) lists every sweep, running or no
                                                                  (_short_path(self.mapp.home), "dim")))
         _hide(self.query_one("#specs-filter", Input))
         self.query_one(SpecTable).focus()
-        self._layout(self.app.size.width)
         self.poll("specs", self._read, self.mapp.list_interval)
-
-    def on_resize(self, event: events.Resize) -> None:
-        self._layout(event.size.width)
-
-    def _layout(self, width: int) -> None:
-        self.set_class(width < NARROW, "-narrow")
 
     # -- data ---------------------------------------------------------------------------------
     def _read(self, force: bool) -> Any:
