@@ -32,12 +32,13 @@ def _ansi_theme() -> Theme:
     """The terminal's own 16-colour palette (Textual's ``ansi-dark``, under the name the docs use).
 
     Foreground and background are the terminal's defaults, so it reads on light and dark
-    terminals alike, and nothing needs truecolor.
+    terminals alike, and nothing needs truecolor. The accent is magenta rather than green so
+    that it never looks like 'finished' (green).
     """
     base = BUILTIN_THEMES["ansi-dark"]
     return Theme(
         name=ANSI_THEME, primary=base.primary, secondary=base.secondary, warning=base.warning, error=base.error,
-        success=base.success, accent=base.accent, foreground=base.foreground, background=base.background,
+        success=base.success, accent="ansi_magenta", foreground=base.foreground, background=base.background,
         surface=base.surface, panel=base.panel, boost=base.boost, dark=base.dark, ansi=True,
         variables=dict(base.variables),
     )
@@ -133,7 +134,8 @@ class MotoolsApp(App[None]):
     def on_mount(self) -> None:
         if self.start == "sweeps":
             self.open_sweeps()
-        self.run_worker(self._startup, thread=True, group="startup", exit_on_error=False)
+        # After the first frame: the store's imports and queries stay off the start path.
+        self.call_after_refresh(self.run_worker, self._startup, thread=True, group="startup", exit_on_error=False)
 
     def _startup(self) -> None:
         """After the first paint: import ``--spec``, and show running sweeps if there are any."""

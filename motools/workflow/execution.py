@@ -305,6 +305,7 @@ class SweepExecution:
             (time.time(), plan.run_id),
         )
         self._notify("started", plan, state)
+        self.event(plan.run_id, None, "run started")
         namespace = dict(self.input_atoms)
         try:
             for idx, step in enumerate(self.workflow.steps):

@@ -26,6 +26,7 @@ from motools_tui.core.format import (
     bar,
     first_line,
     format_duration,
+    format_value,
     status_symbol,
     truncate,
 )
@@ -206,9 +207,9 @@ class ConfigGrid(ScrollView, can_focus=True):
     def on_click(self, event: events.Click) -> None:
         x, y = event.x, event.y + int(self.scroll_y)
         if self.mode == "list":
-            index = y - 1 - 0
-            if y - int(self.scroll_y) == 0:
+            if event.y == 0:  # the header
                 return
+            index = y - 1
         else:
             pane_w = self.content_width // self.columns
             col = min(self.columns - 1, x // max(1, pane_w))
@@ -219,7 +220,19 @@ class ConfigGrid(ScrollView, can_focus=True):
             self._set_cursor(index)
 
     # -- rendering ----------------------------------------------------------------------------
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._style_cache = None
+
+    _style_cache: dict[str, Style] | None = None
+
     def _styles(self) -> dict[str, Style]:
+        if self._style_cache is not None:
+            return self._style_cache
+        self._style_cache = self._compute_styles()
+        return self._style_cache
+
+    def _compute_styles(self) -> dict[str, Style]:
         base = self.rich_style
         out = {s: base + self.get_component_rich_style(f"config-grid--{s}", partial=True) for s in STATUSES}
         out["cursor"] = base + self.get_component_rich_style("config-grid--cursor", partial=True)
@@ -301,14 +314,24 @@ class ConfigGrid(ScrollView, can_focus=True):
         if within == 3:
             elapsed = format_duration(v.elapsed(self.clock()))
             info = v.metric if v.status == "finished" else (v.step_message or v.metric or "")
-            return truncate(f"⏱ {elapsed}  {info}", inner), base
+            return truncate(f"{elapsed} · {info}" if info else elapsed, inner), base
         return truncate(v.last_log or "", inner), dim
 
     # list -------------------------------------------------------------------------------------
     def _list_columns(self, width: int) -> dict[str, int]:
-        params_w = max(8, min(max((len(self.model.params_text(v)) for v in self.views[:200]), default=8),
-                              width // 3))
-        cols = {"idx": 5, "status": 12, "params": params_w}
+        """Column widths for the list: one column per swept parameter (its leaf name on top)."""
+        key = (width, len(self.views), self.model.version)
+        if self._columns_cache is not None and self._columns_cache[0] == key:
+            return self._columns_cache[1]
+        cols: dict[str, int] = {"idx": 5, "status": 12}
+        sample = self.views[:500]
+        budget = max(8, width // 3)
+        for path in self.model.paths:
+            name = self.model.names.get(path, path)
+            w = max([len(name)] + [len(format_value(v.params.get(path))) for v in sample])
+            w = min(w, max(4, budget))
+            budget -= w + 1
+            cols[f"p:{path}"] = w
         if width >= 100:
             cols["step"] = 18
         cols["progress"] = 11
@@ -319,15 +342,20 @@ class ConfigGrid(ScrollView, can_focus=True):
             cols["log"] = max(0, rest - cols["metric"] - 1)
         else:
             cols["metric"] = max(0, rest)
+        self._columns_cache = (key, cols)
         return cols
 
+    _columns_cache: tuple[tuple[int, int, int], dict[str, int]] | None = None
+
     def _list_header(self, width: int) -> str:
-        names = {"idx": "#", "status": "status", "params": "config", "step": "step", "progress": "progress",
+        names = {"idx": "#", "status": "status", "step": "step", "progress": "progress",
                  "time": "time", "metric": "metric / message", "log": "last log"}
         cols = self._list_columns(width)
-        return " ".join(
-            (names[k].rjust(w) if k in ("idx", "time") else names[k].ljust(w))[:w] for k, w in cols.items()
-        )
+        out = []
+        for k, w in cols.items():
+            label = self.model.names.get(k[2:], k[2:]) if k.startswith("p:") else names[k]
+            out.append((label.rjust(w) if k in ("idx", "time") or k.startswith("p:") else label.ljust(w))[:w])
+        return " ".join(out)
 
     def _list_line(self, v: RunView, width: int, styles: dict[str, Style], cursor: bool) -> Strip:
         cols = self._list_columns(width)
@@ -344,7 +372,6 @@ class ConfigGrid(ScrollView, can_focus=True):
         cells = {
             "idx": (("▸" if cursor else " ") + str(v.idx)).rjust(cols["idx"]),
             "status": f"{status_symbol(v.status)} {v.status}",
-            "params": self.model.params_text(v),
             "step": v.current_step or "",
             "progress": prog,
             "time": format_duration(v.elapsed(self.clock())),
@@ -354,8 +381,11 @@ class ConfigGrid(ScrollView, can_focus=True):
         segments: list[Segment] = []
         line_style = styles["cursor"] if cursor else styles["base"]
         for k, w in cols.items():
-            text = cells[k]
-            text = text.rjust(w) if k in ("idx", "time") else truncate(text, w).ljust(w)
+            if k.startswith("p:"):
+                text = truncate(format_value(v.params.get(k[2:])), w).rjust(w)
+            else:
+                text = cells[k]
+                text = text.rjust(w) if k in ("idx", "time") else truncate(text, w).ljust(w)
             style = line_style
             if not cursor and k in ("status", "progress"):
                 style = status_style

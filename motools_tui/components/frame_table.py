@@ -9,7 +9,7 @@ from textual.widgets import DataTable
 
 from motools_tui.core.results import fmt
 
-MAX_ROWS = 20_000
+MAX_ROWS = 2_000  # a DataTable of 10,000 rows costs seconds and ~100 MB; filter or sort to see others
 
 
 class FrameTable(DataTable):
@@ -18,6 +18,7 @@ class FrameTable(DataTable):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="cell", zebra_stripes=True)
         self.columns_shown: list[str] = []
+        self.truncated = False
 
     def show(self, df: Any, *, sort: tuple[str, bool] | None = None, best: Any = None,
              highlight_style: str = "bold reverse") -> None:
@@ -39,6 +40,7 @@ class FrameTable(DataTable):
                      else Text(fmt(v), justify="right" if _numeric(v) else "left") for v in values]
             rows.append([mark, *cells])
         self.add_rows(rows)
+        self.truncated = len(df) > MAX_ROWS
         if rows:
             self.move_cursor(row=min(keep_row, len(rows) - 1), column=min(max(keep_col, 1), len(self.columns_shown)),
                              animate=False)

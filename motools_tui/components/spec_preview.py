@@ -25,6 +25,10 @@ class SpecPreview(ScrollableContainer, can_focus=True):
             grid.update("No spec selected. Press n to create one from a template, or i to import a YAML file.")
             yaml.update("")
             return
+        if spec.workflow == "…" and not spec.yaml:
+            grid.update("Loading…")
+            yaml.update("")
+            return
         head = spec.grid_text
         if spec.problem:
             head += f"\n⚠ {spec.problem}"

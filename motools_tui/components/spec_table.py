@@ -16,10 +16,11 @@ class SpecTable(DataTable):
         self.specs: list[SpecSummary] = []
 
     def on_mount(self) -> None:
-        self.add_column("name", key="name")
-        self.add_column("workflow", key="workflow")
-        self.add_column("configs", key="configs")
-        self.add_column("last sweep", key="last")
+        # Fixed widths: the header never jumps as specs come and go.
+        self.add_column("name", key="name", width=24)
+        self.add_column("workflow", key="workflow", width=18)
+        self.add_column("configs", key="configs", width=7)
+        self.add_column("last sweep", key="last", width=13)
 
     def show(self, specs: list[SpecSummary], needle: str = "", select: str | None = None) -> None:
         current = select or self.selected_name
@@ -27,7 +28,7 @@ class SpecTable(DataTable):
         self.specs = [s for s in specs if not needle or needle in s.name.lower() or needle in s.workflow.lower()]
         self.clear()
         for s in self.specs:
-            size = "?" if s.size is None else str(s.size)
+            size = "…" if s.workflow == "…" else ("?" if s.size is None else str(s.size))
             self.add_row(s.name, s.workflow, size.rjust(7), status_label(s.last_status), key=s.name)
         if current is not None:
             for i, s in enumerate(self.specs):

@@ -10,7 +10,7 @@ from textual.widgets import Static
 from motools_tui.core.clock import Clock, system_clock
 from motools_tui.core.format import bar, first_line, format_duration, status_symbol
 
-STEP_STYLE = {"finished": "$success", "failed": "$error", "running": "$accent", "cancelled": "$warning"}
+STEP_STYLE = {"finished": "$success", "failed": "$error", "running": "$primary", "cancelled": "$warning"}
 
 
 class StepTimeline(Static):

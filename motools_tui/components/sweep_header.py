@@ -13,7 +13,7 @@ from motools_tui.core.sweepmodel import SweepModel
 STATUS_STYLE = {
     "finished": "$success",
     "failed": "$error",
-    "running": "$accent",
+    "running": "$primary",
     "cancelled": "$warning",
     "interrupted": "$warning",
 }
@@ -54,7 +54,7 @@ class SweepHeader(Static):
             f"{STATUS_SYMBOLS[s]} {m.counts.get(s, 0)}" for s in ("finished", "failed", "cancelled", "running", "pending")
         )
         pct = int(round(m.fraction() * 100))
-        tail = f" {done}/{total} {pct:3d}%  {counts}  ⏱ {elapsed}  ETA {format_duration(eta) if eta else '-'}"
+        tail = f" {done}/{total} {pct:3d}%  {counts}  elapsed {elapsed}  ETA {format_duration(eta) if eta else '-'}"
         bar_w = max(6, min(30, width - len(tail) - 1))
         parts += ["\n", (bar(m.fraction(), bar_w), colour or "bold"), tail, "\n"]
         parts.append((m.sweep_log or m.sweep.get("message") or " ", "dim"))

@@ -239,6 +239,32 @@ class RunWatcher(_Reader):
         return out
 
 
+SPECS_SQL = (
+    "SELECT s.name, s.yaml, s.created_at, s.updated_at, w.status AS last_status, "
+    "w.heartbeat_at, w.worker_pid, w.worker_host FROM specs s LEFT JOIN sweeps w ON w.id = "
+    "(SELECT MAX(id) FROM sweeps x WHERE x.spec_name = s.name) ORDER BY s.name"
+)
+
+
+def quick_specs(db_path: str | Path, timeout: float = 0.05) -> list[dict[str, Any]] | None:
+    """The specs rows straight away, for the very first frame; None if that is not instant
+    (no store yet, a migration or a write in the way): the poller fills the list instead."""
+    path = Path(db_path)
+    if not path.exists():
+        return None
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=timeout, isolation_level=None)
+    except sqlite3.Error:
+        return None
+    try:
+        conn.row_factory = sqlite3.Row
+        return [dict(r) for r in conn.execute(SPECS_SQL).fetchall()]
+    except sqlite3.Error:
+        return None
+    finally:
+        conn.close()
+
+
 class ListWatcher(_Reader):
     """Specs and sweeps for the list screens: re-read everything when anything changed."""
 
@@ -246,10 +272,7 @@ class ListWatcher(_Reader):
         with self.lock:
             if not self.changed() and not force:
                 return None
-            return self.rows(
-                "SELECT s.name, s.yaml, s.created_at, s.updated_at, w.status AS last_status, "
-                "w.heartbeat_at, w.worker_pid, w.worker_host FROM specs s LEFT JOIN sweeps w ON w.id = "
-                "(SELECT MAX(id) FROM sweeps x WHERE x.spec_name = s.name) ORDER BY s.name")
+            return self.rows(SPECS_SQL)
 
     def sweeps(self, force: bool = False) -> list[dict[str, Any]] | None:
         with self.lock:

@@ -12,12 +12,12 @@ from typing import Any
 from textual.app import ComposeResult
 from textual.binding import Binding
 
-TABS = Binding.Group("Tabs", compact=True)
+TABS = Binding.Group("Tabs")
 from textual.content import Content
 from textual.widgets import Footer, Input, Static, TabbedContent, TabPane
 
 from motools_tui.components.chart_view import ChartView
-from motools_tui.components.frame_table import FrameTable
+from motools_tui.components.frame_table import MAX_ROWS, FrameTable
 from motools_tui.polling import Polled
 from motools_tui.screens.base import BaseScreen
 
@@ -181,11 +181,20 @@ e writes the table as CSV, i the CI table, p the chart as a PNG (drawn by matplo
                     out["chart_error"] = str(exc)
             return out
 
-        self.in_thread(compute, done=self._show, group="derive", exclusive=True)
+        # Tables and chart in separate groups: a resize (chart only) never cancels the tables.
+        self.in_thread(compute, done=self._show, group="derive-chart" if chart_only else "derive-tables",
+                       exclusive=True)
 
     def _show(self, out: dict[str, Any]) -> None:
         view: View = out["view"]
         r = self.results
+        current = self.view
+        if replace(view, chart_size=current.chart_size) != current:
+            return  # computed for settings since changed; the newer result is on its way
+        if view.chart_size != current.chart_size:
+            out = {k: v for k, v in out.items() if k not in ("chart", "chart_text", "chart_error")}
+            if "table" not in out:
+                return  # a chart for the current size is on its way
         if "table" in out:
             self.derived.update(out)
             table = self.query_one("#results-table", FrameTable)
@@ -195,6 +204,8 @@ e writes the table as CSV, i the CI table, p the chart as a PNG (drawn by matplo
             if out.get("filter_error"):
                 self.notify(out["filter_error"], title="Filter", severity="error")
             shown = f" · {len(out['table'])} of {len(r.df)} rows" if view.filter else ""
+            if len(out["table"]) > MAX_ROWS:
+                shown += f" · table shows the first {MAX_ROWS} (sort or filter for others; exports have all)"
             self.query_one("#results-best", Static).update(Content.assemble(
                 (f"{finished}{status}{shown}\n", "dim"), ("★ " + out["best_text"], "bold")))
             ci_info = self.query_one("#ci-info", Static)
@@ -212,7 +223,10 @@ e writes the table as CSV, i the CI table, p the chart as a PNG (drawn by matplo
                 ci_info.update(out.get("ci_error") or "No finished runs yet: the CI table fills in as runs finish.")
                 ci_table.clear(columns=True)
         else:
-            self.derived.update({k: out[k] for k in ("chart", "chart_text", "chart_error")})
+            self.derived.update({k: out[k] for k in ("view", "chart", "chart_text", "chart_error")})
+        if "chart_text" not in out:
+            self.mapp.screen_ready("results")
+            return
         info = self.query_one("#chart-info", Static)
         chart = self.query_one(ChartView)
         if out.get("chart_error") or out.get("chart") is None:
@@ -335,6 +349,10 @@ e writes the table as CSV, i the CI table, p the chart as a PNG (drawn by matplo
             return
         self.action_tab("tab-table")
         row = list(table.index).index(best)
+        if row >= MAX_ROWS:
+            self.notify("The best run is past the rows shown: sort by the metric (s) to bring it up",
+                        severity="warning")
+            return
         self.query_one("#results-table", FrameTable).move_cursor(row=row)
 
     def _export(self, title: str, default: str, suffixes: tuple[str, ...], write: Any) -> None:

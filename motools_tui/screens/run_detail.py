@@ -8,7 +8,7 @@ from typing import Any
 from textual.app import ComposeResult
 from textual.binding import Binding
 
-TABS = Binding.Group("Tabs", compact=True)
+TABS = Binding.Group("Tabs")
 from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.widgets import Footer, Log, Static, TabbedContent, TabPane
@@ -109,7 +109,7 @@ evaluation, when there is one) and the full resolved config.
         attempts = f"  attempt {run['attempts']}" if (run.get("attempts") or 0) > 1 else ""
         self.query_one("#detail-title", Static).update(Content.assemble(
             (f"{self.sweep_name} #{run['idx']}  ", "bold"), (status_label(run.get("status")), "bold"),
-            f"  ⏱ {elapsed}{attempts}\n", (params_text or "(no parameters)", "$accent")))
+            f"  elapsed {elapsed}{attempts}\n", (params_text or "(no parameters)", "$accent")))
         self._steps(steps)
         log = self.query_one("#detail-log", Log)
         for e in data["events"]:

@@ -68,7 +68,21 @@ app quits or the terminal goes away. Sweeps (w) lists every sweep, running or no
                                                                  (_short_path(self.mapp.home), "dim")))
         _hide(self.query_one("#specs-filter", Input))
         self.query_one(SpecTable).focus()
-        self.poll("specs", self._read, self.mapp.list_interval)
+        self._first_frame()
+        # Start reading after the first frame is on screen: the store's imports stay off it.
+        self.call_after_refresh(self.poll, "specs", self._read, self.mapp.list_interval)
+
+    def _first_frame(self) -> None:
+        """Names and last statuses in the first frame (one read-only query); the YAML details
+        (workflow, grid size) follow from the poller a moment later."""
+        from motools_tui.core.watch import quick_specs
+
+        rows = quick_specs(self.mapp.store_path)
+        if not rows:
+            return
+        self.summaries = [SpecSummary(name=r["name"], yaml="", workflow="…", last_status=r.get("last_status"))
+                          for r in rows]
+        self._refresh_table()
 
     # -- data ---------------------------------------------------------------------------------
     def _read(self, force: bool) -> Any:

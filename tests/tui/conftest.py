@@ -61,7 +61,7 @@ async def wait_for(pilot: Any, predicate: Callable[[], Any], timeout: float = 10
             return value
         if loop.time() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what or predicate}")
-        await pilot.pause(0.05)
+        await pilot.pause(0.02)
 
 
 async def wait_ready(pilot: Any, name: str, timeout: float = 10.0) -> None:

@@ -16,7 +16,16 @@ from typing import Any
 
 NOW = 1_767_225_600.0  # 2026-01-01 00:00:00 UTC
 STEPS = ("prepare_dataset", "submit_training", "wait_for_training", "evaluate_model")
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "hello_world_sweep.yaml"
+
+def _hello_world() -> str:
+    """The app's own 'hello world' template (dummy backends), not examples/: fixtures must not
+    change when the example does."""
+    from motools_tui.core.templates import HELLO_WORLD
+
+    return HELLO_WORLD
+
+
+HELLO = _hello_world()
 
 LR_SEEDS_YAML = """\
 # Learning rate x seed, offline.
@@ -181,7 +190,7 @@ def build(home: str | Path, *, big: int = 0, big_status: str = "running") -> Any
     conn = store.conn
     conn.execute("BEGIN IMMEDIATE")
     try:
-        hello = EXAMPLE.read_text()
+        hello = HELLO
         for name, text, t in (("hello-world", hello, NOW - 7200), ("lr-seeds", LR_SEEDS_YAML, NOW - 3600),
                               ("broken", "name: broken\nworkflow: train_and_evaluate\nbase_config: [1, 2\n", NOW - 60)):
             conn.execute("INSERT INTO specs(name, yaml, created_at, updated_at) VALUES (?,?,?,?)", (name, text, t, t))

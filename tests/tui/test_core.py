@@ -13,7 +13,7 @@ from motools_tui.core.specinfo import set_spec_name, summarize, unique_name, val
 from motools_tui.core.sweepmodel import SweepModel
 from motools_tui.core.watch import SweepWatcher
 
-from .fakestore import NOW
+from .fakestore import HELLO, NOW
 
 
 def test_status_text_reads_without_colour() -> None:
@@ -56,11 +56,12 @@ def test_spec_summaries_need_only_yaml() -> None:
 
 
 def test_validation_names_field_and_line() -> None:
-    source = (Path(__file__).resolve().parents[2] / "examples" / "hello_world_sweep.yaml").read_text()
+    source = HELLO
     bad = source.replace("backend_name: dummy\n    latency_s", "backend_name: nosuch\n    latency_s")
+    line = bad.splitlines().index("    backend_name: nosuch") + 1
     spec, problems = validate(bad)
     assert spec is None
-    assert [(p.path, p.line) for p in problems] == [("base_config.submit_training.backend_name", 18)]
+    assert [(p.path, p.line) for p in problems] == [("base_config.submit_training.backend_name", line)]
     spec, problems = validate(source)
     assert problems == [] and spec.name == "hello-world"
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from .fakestore import EXAMPLE
+from .fakestore import HELLO
 
 VENV_BIN = Path(sys.executable).parent
 APP = VENV_BIN / "motools-tui"
@@ -87,8 +87,8 @@ def _sweep_status(home: Path, prefix: str) -> str | None:
 def test_create_launch_export_then_survive_a_killed_terminal(tmp_path: Path) -> None:
     home = tmp_path / ".motools"
     env = {"MOTOOLS_HOME": str(home), "COLORTERM": "", "TERM": "xterm-256color", "TINKER_TELEMETRY": "0"}
-    slow = (EXAMPLE.read_text().replace("name: hello-world", "name: slow")
-            .replace("latency_s: 1.0", "latency_s: 4.0").replace("[1e-4, 5e-5, 1e-5]", "[1e-4, 5e-5]"))
+    slow = (HELLO.replace("name: hello-world", "name: slow")
+            .replace("latency_s: 1.0", "latency_s: 3.0").replace("[1e-4, 5e-5, 1e-5]", "[1e-4, 5e-5]"))
     (tmp_path / "slow.yaml").write_text(slow)
 
     term = Terminal(tmp_path, env)

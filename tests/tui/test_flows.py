@@ -17,13 +17,13 @@ from motools_tui.screens.specs import SpecsScreen
 from motools_tui.screens.sweep import SweepScreen
 
 from .conftest import make_app, notices, screen_text, wait_for, wait_ready
-from .fakestore import EXAMPLE
+from .fakestore import HELLO
 
-FAST = EXAMPLE.read_text().replace("latency_s: 1.0", "latency_s: 0.2")
+FAST = HELLO.replace("latency_s: 1.0", "latency_s: 0.2")
 
 
 def _slow(name: str, latency: float, grid: str = "[1e-4, 5e-5]") -> str:
-    return (EXAMPLE.read_text().replace("name: hello-world", f"name: {name}")
+    return (HELLO.replace("name: hello-world", f"name: {name}")
             .replace("latency_s: 1.0", f"latency_s: {latency}")
             .replace("[1e-4, 5e-5, 1e-5]", grid))
 
@@ -60,12 +60,13 @@ async def test_edit_shows_validation_errors_and_saves_nothing_until_valid(empty_
         problems = editor.query_one("#editor-problems", OptionList)
         await wait_for(pilot, lambda: problems.option_count > 0, timeout=30, what="problems")
         text = screen_text(app)
-        assert "base_config.submit_training.backend_name" in text and "line  18" in text
+        line = bad.splitlines().index("    backend_name: nosuch") + 1
+        assert "base_config.submit_training.backend_name" in text and f"line {line:>3}" in text
         assert "unknown training backend 'nosuch'" in text
         assert "not saved" in text
         assert empty_store.get_spec("hello-world")["yaml"] == FAST  # nothing saved
         await pilot.press("f8")
-        assert area.cursor_location[0] == 17  # the problem's line
+        assert area.cursor_location[0] == line - 1  # the problem's line
         area.load_text(bad.replace("nosuch", "dummy").replace("num_samples: 100", "num_samples: 50"))
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: isinstance(app.screen, SpecsScreen), timeout=30, what="save")
@@ -122,7 +123,7 @@ async def test_duplicate_delete_filter_export_import(empty_store, tmp_path: Path
         await wait_for(pilot, lambda: "unknown training backend" in screen_text(app), timeout=30,
                        what="the import error")
         assert empty_store.get_spec("imported") is None
-        assert "line 18" in screen_text(app)  # the problem, with its line, in an error dialog
+        assert "base_config.submit_training.backend_name" in screen_text(app)  # the problem, in a dialog
         await pilot.press("escape")
         await pilot.press("i")
         await wait_for(pilot, lambda: app.screen.query_one("#path-input", Input), what="the path dialog")

@@ -14,13 +14,13 @@ import pytest
 from textual.widgets import OptionList, TextArea
 
 from .conftest import make_app, wait_for, wait_ready
-from .fakestore import EXAMPLE
+from .fakestore import HELLO
 
 
 
 async def _settle(pilot: Any) -> None:
     pilot.app.clear_notifications()
-    await pilot.pause(0.15)
+    await pilot.pause(0.05)
 
 
 async def _select_hello_world(pilot: Any) -> None:
@@ -33,7 +33,7 @@ async def _select_hello_world(pilot: Any) -> None:
     table.move_cursor(row=1, animate=False)
     preview = pilot.app.screen.query_one(SpecPreview)
     await wait_for(pilot, lambda: preview.shown == "hello-world", what="the preview")
-    await pilot.pause(0.1)
+    await pilot.pause(0.05)
 
 
 def _specs(*keys: str) -> Callable[[Any], Awaitable[None]]:
@@ -44,7 +44,7 @@ def _specs(*keys: str) -> Callable[[Any], Awaitable[None]]:
             await pilot.press(*keys)
             if keys[0] not in ("slash",):
                 await wait_for(pilot, lambda: pilot.app.screen is not base, what="the dialog")
-        await pilot.pause(0.2)
+        await pilot.pause(0.1)
         await _settle(pilot)
 
     return run
@@ -57,7 +57,7 @@ def _on(screen: str, opener: Callable[[Any], None], *keys: str) -> Callable[[Any
         await wait_ready(pilot, screen, timeout=30)
         if keys:
             await pilot.press(*keys)
-        await pilot.pause(0.3)
+        await pilot.pause(0.15)
         await _settle(pilot)
 
     return run
@@ -65,6 +65,8 @@ def _on(screen: str, opener: Callable[[Any], None], *keys: str) -> Callable[[Any
 
 def _results(*keys: str) -> Callable[[Any], Awaitable[None]]:
     async def run(pilot: Any) -> None:
+        from motools_tui.components.chart_view import ChartView
+
         await wait_ready(pilot, "specs")
         pilot.app.open_results("lr-seeds-1")
         screen = await wait_for(pilot, lambda: pilot.app.screen if type(pilot.app.screen).__name__ ==
@@ -72,9 +74,17 @@ def _results(*keys: str) -> Callable[[Any], Awaitable[None]]:
         await wait_for(pilot, lambda: screen.derived.get("table") is not None, timeout=30, what="the table")
         for key in keys:
             await pilot.press(key)
-            await pilot.pause(0.2)
-        await wait_for(pilot, lambda: screen.derived.get("chart_text"), timeout=30, what="the chart")
-        await pilot.pause(0.4)
+            await pilot.pause(0.05)
+        chart = screen.query_one(ChartView)
+
+        def chart_fits() -> bool:
+            view = screen.derived.get("view")
+            size = (chart.content_size.width, chart.content_size.height)
+            return bool(screen.derived.get("chart_text")) and (not chart.display or size[0] == 0
+                                                               or view.chart_size == size)
+
+        await wait_for(pilot, chart_fits, timeout=30, what="the chart at its size")
+        await pilot.pause(0.1)
         await _settle(pilot)
 
     return run
@@ -84,7 +94,7 @@ async def _editor_with_problems(pilot: Any) -> None:
     await _select_hello_world(pilot)
     await pilot.press("e")
     await wait_ready(pilot, "editor")
-    bad = EXAMPLE.read_text().replace("backend_name: dummy\n    latency_s", "backend_name: nosuch\n    latency_s")
+    bad = HELLO.replace("backend_name: dummy\n    latency_s", "backend_name: nosuch\n    latency_s")
     pilot.app.screen.query_one(TextArea).load_text(bad.replace("num_samples: 100", "num_samples: -"))
     await pilot.press("ctrl+s")
     problems = pilot.app.screen.query_one("#editor-problems", OptionList)
@@ -103,7 +113,6 @@ BOTH = ((80, 24), (120, 40))
 WIDE = ((120, 40),)
 CASES: dict[str, tuple[Callable[[Any], Awaitable[None]], tuple[tuple[int, int], ...]]] = {
     "specs": (_specs(), BOTH),
-    "specs_filter": (_specs("slash", "l", "r"), WIDE),
     "templates": (_specs("n"), BOTH),
     "editor_problems": (_editor_with_problems, BOTH),
     "launch": (_specs("l"), BOTH),
@@ -114,13 +123,13 @@ CASES: dict[str, tuple[Callable[[Any], Awaitable[None]], tuple[tuple[int, int], 
     "error": (_error_modal, BOTH),
     "sweeps": (_on("sweeps", lambda app: app.open_sweeps()), BOTH),
     "sweep": (_on("sweep", lambda app: app.open_sweep("lr-seeds-2"), "right"), BOTH),
-    "sweep_toggled_view": (_on("sweep", lambda app: app.open_sweep("lr-seeds-2"), "v"), WIDE),
+    "sweep_list_view": (_on("sweep", lambda app: app.open_sweep("lr-seeds-2"), "v"), WIDE),
     "detail_error": (_on("detail", lambda app: app.open_run("lr-seeds-2", app.store.runs(
         app.store.get_sweep("lr-seeds-2")["id"])[2]["id"]), "2"), BOTH),
     "detail_artifacts": (_on("detail", lambda app: app.open_run("lr-seeds-2", app.store.runs(
-        app.store.get_sweep("lr-seeds-2")["id"])[0]["id"]), "3"), BOTH),
+        app.store.get_sweep("lr-seeds-2")["id"])[0]["id"]), "3"), WIDE),
     "results_table": (_results(), BOTH),
-    "results_ci": (_results("2"), BOTH),
+    "results_ci": (_results("2"), WIDE),
     "results_chart": (_results("3"), BOTH),
     "results_heatmap": (_results("h"), WIDE),
     "results_group_by": (_results("2", "g"), BOTH),
