@@ -294,7 +294,7 @@ def cmd_retry(args: argparse.Namespace) -> int:
 
 def cmd_cancel(args: argparse.Namespace) -> int:
     from motools.store import open_store
-    from motools.workflow.execution import worker_alive
+    from motools.liveness import worker_alive
 
     store = open_store()
     sweep = store.get_sweep(args.name)
@@ -322,7 +322,7 @@ def cmd_cancel(args: argparse.Namespace) -> int:
 
 def cmd_list(args: argparse.Namespace) -> int:
     from motools.store import open_store
-    from motools.workflow.execution import worker_alive
+    from motools.liveness import worker_alive
 
     rows = []
     for s in open_store().list_sweeps():
@@ -371,7 +371,7 @@ def _print_runs(store: Any, name: str) -> None:
 
 def cmd_show(args: argparse.Namespace) -> int:
     from motools.store import open_store
-    from motools.workflow.execution import worker_alive
+    from motools.liveness import worker_alive
 
     store = open_store()
     sweep = store.get_sweep(args.name)

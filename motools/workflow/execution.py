@@ -24,6 +24,7 @@ from pydantic import BaseModel
 
 from motools.atoms import Atom, canonical_json
 from motools.errors import StepFailed, StoreError, SweepBusy, TransientError
+from motools.liveness import HEARTBEAT_S, worker_alive
 from motools.store.db import INSERT_ATOM, Store, atom_from_row
 from motools.store.writer import StoreWriter
 from motools.workflow.base import Step, Workflow
@@ -32,8 +33,6 @@ from motools.workflow.state import StepState, WorkflowState
 
 log = logging.getLogger("motools.sweep")
 
-HEARTBEAT_S = 2.0
-STALE_AFTER_S = 15.0
 CANCEL_POLL_S = 0.5
 
 
@@ -62,24 +61,6 @@ def step_cache_key(step: Step, step_config: BaseModel, inputs: dict[str, str]) -
         "inputs": inputs,
     }
     return hashlib.sha256(canonical_json(payload).encode()).hexdigest()
-
-
-def worker_alive(sweep: dict[str, Any], now: float | None = None) -> bool:
-    """Whether a sweep row names a worker that is still beating."""
-    if sweep.get("status") != "running" or not sweep.get("heartbeat_at"):
-        return False
-    now = time.time() if now is None else now
-    if now - float(sweep["heartbeat_at"]) > STALE_AFTER_S:
-        return False
-    pid, host = sweep.get("worker_pid"), sweep.get("worker_host")
-    if pid and host == socket.gethostname():
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-    return True
 
 
 _INFLIGHT: dict[tuple[int, str], dict[str, asyncio.Future[dict[str, str]]]] = {}

@@ -8,7 +8,7 @@ import socket
 import time
 from pathlib import Path
 
-from motools.workflow.execution import STALE_AFTER_S, worker_alive
+from motools.liveness import STALE_AFTER_S, worker_alive
 from tests.faults.support import motools_popen, motools_run, rows, wait_for, write_spec
 
 
