@@ -158,12 +158,17 @@ class MotoolsApp(App[None]):
                 self.call_from_thread(self._show_running, running)
 
     def _import_start_spec(self, store: Any) -> None:
-        from motools_tui.core.actions import ActionError, import_spec
+        from motools_tui.core.actions import ActionError, UntrustedImport, import_spec
 
         try:
             name, _ = import_spec(store, self.spec_file, overwrite=False)
         except FileExistsError as exc:
             name = exc.args[0]
+        except UntrustedImport as exc:
+            message = (f"{self.spec_file} would import untrusted code: {', '.join(exc.callables)}. "
+                       "Import it with i to review and confirm, or run: motools spec add FILE --trust")
+            self.call_from_thread(self.show_error, ActionError(message), "Cannot import --spec")
+            return
         except ActionError as exc:
             self.call_from_thread(self.show_error, exc, "Cannot import --spec")
             return

@@ -94,12 +94,25 @@ def cancel_run(store: Any, name: str, run_index: int, clock: Clock = system_cloc
     return f"cancel requested for config #{run_index}"
 
 
-def import_spec(store: Any, path: str | Path, *, overwrite: bool = False) -> tuple[str, bool]:
+class UntrustedImport(Exception):
+    """The file names callables outside the trusted modules; ask before importing them."""
+
+    def __init__(self, callables: list[str]):
+        self.callables = callables
+        super().__init__(", ".join(callables))
+
+
+def import_spec(store: Any, path: str | Path, *, overwrite: bool = False,
+                trust: bool = False) -> tuple[str, bool]:
     """Validate a YAML file and save it as a spec; ``(name, replaced)``.
 
     Raises ActionError for an unreadable file, an invalid spec (with every problem) or, unless
     ``overwrite``, a name that is already saved (``FileExistsError``, so the caller can ask).
+    Callables outside ``mozoo`` and the trusted modules raise :class:`UntrustedImport` before
+    anything is imported, unless ``trust`` (the user confirmed), which trusts them for good.
     """
+    from motools.trust import modules_of, trust_modules, untrusted_callables
+    from motools.yamlio import load_yaml
     from motools_tui.core.specinfo import validate
 
     p = Path(path)
@@ -109,6 +122,14 @@ def import_spec(store: Any, path: str | Path, *, overwrite: bool = False) -> tup
         raise ActionError(f"{p}: no such file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ActionError(f"{p}: cannot read: {exc}") from None
+    try:
+        unknown = untrusted_callables(load_yaml(text), store.home)
+    except ValueError:
+        unknown = []  # malformed YAML: validate() reports it with its line
+    if unknown and not trust:
+        raise UntrustedImport(unknown)
+    if unknown:
+        trust_modules(modules_of(unknown), store.home)
     spec, problems = validate(text, source=str(p))
     if problems:
         raise ActionError(f"{p}: invalid sweep spec\n" + "\n".join(f"  {pr}" for pr in problems))

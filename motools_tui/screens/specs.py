@@ -271,8 +271,8 @@ app quits or the terminal goes away. Sweeps (w) lists every sweep, running or no
         self.app.push_screen(PathDialog("Import a spec from a YAML file", "", suffixes=(".yaml", ".yml"),
                                         must_exist=True, action="import"), answered)
 
-    def _import(self, path: str, overwrite: bool) -> None:
-        from motools_tui.core.actions import import_spec
+    def _import(self, path: str, overwrite: bool, trust: bool = False) -> None:
+        from motools_tui.core.actions import UntrustedImport, import_spec
 
         store = self.mapp.store
 
@@ -282,19 +282,29 @@ app quits or the terminal goes away. Sweeps (w) lists every sweep, running or no
             self.reload(name)
 
         def failed(exc: BaseException) -> None:
-            if isinstance(exc, FileExistsError):
+            if isinstance(exc, UntrustedImport):
+                from motools_tui.modals.confirm import ConfirmModal
+
+                listed = "\n".join(f"  {c}" for c in exc.callables)
+                self.app.push_screen(
+                    ConfirmModal("Trust this code?",
+                                 f"{path} would import and run:\n{listed}\nOnly trust code you have read.",
+                                 yes="Trust and import"),
+                    lambda yes: self._import(path, overwrite=overwrite, trust=True) if yes else None,
+                )
+            elif isinstance(exc, FileExistsError):
                 from motools_tui.modals.confirm import ConfirmModal
 
                 name = exc.args[0]
                 self.app.push_screen(
                     ConfirmModal(f"Replace spec {name}?", f"A spec named {name} is already saved.", yes="Replace"),
-                    lambda yes: self._import(path, overwrite=True) if yes else None,
+                    lambda yes: self._import(path, overwrite=True, trust=trust) if yes else None,
                 )
             else:
                 self.mapp.show_error(exc, title="Import failed")
 
         self.notify(f"Validating {path}…", timeout=2)
-        self.in_thread(lambda: import_spec(store, path, overwrite=overwrite), done=done, failed=failed)
+        self.in_thread(lambda: import_spec(store, path, overwrite=overwrite, trust=trust), done=done, failed=failed)
 
     def action_export(self) -> None:
         spec = self._need_selection()
