@@ -294,21 +294,15 @@ def cmd_retry(args: argparse.Namespace) -> int:
 
 def cmd_cancel(args: argparse.Namespace) -> int:
     from motools.store import open_store
-    from motools.liveness import worker_alive
 
     store = open_store()
     sweep = store.get_sweep(args.name)
     if sweep["status"] in ("finished", "failed", "cancelled"):
         print(f"sweep {args.name} is not running (status: {sweep['status']})")
         return EXIT_OK
-    if not worker_alive(sweep):
-        with store.transaction() as c:
-            c.execute("UPDATE runs SET status='cancelled' WHERE sweep_id=? AND status IN ('pending','running')",
-                      (sweep["id"],))
-            c.execute("UPDATE sweeps SET status='cancelled', finished_at=? WHERE id=?", (time.time(), sweep["id"]))
+    if not store.cancel_sweep(args.name):
         print(f"sweep {args.name} had no live worker; marked cancelled (resume with 'motools sweep resume {args.name}')")
         return EXIT_OK
-    store.request_cancel(args.name)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         time.sleep(0.2)

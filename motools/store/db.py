@@ -153,6 +153,22 @@ class Store:
             )
         return sweep
 
+    def cancel_sweep(self, name: str, *, now: float | None = None) -> bool:
+        """Stop a sweep from any process. Returns True when its live worker was asked to stop;
+        with no live worker, its unfinished runs are marked cancelled here (False)."""
+        from motools.liveness import worker_alive
+
+        now = time.time() if now is None else now
+        sweep = self.get_sweep(name)
+        if worker_alive(sweep, now=now):
+            self.request_cancel(name)
+            return True
+        with self.transaction() as c:
+            c.execute("UPDATE runs SET status='cancelled' WHERE sweep_id=? AND status IN ('pending','running')",
+                      (sweep["id"],))
+            c.execute("UPDATE sweeps SET status='cancelled', finished_at=? WHERE id=?", (now, sweep["id"]))
+        return False
+
     def request_cancel_run(self, name: str, run_index: int) -> None:
         """Ask the worker to stop one run (grid point); the rest of the sweep goes on."""
         sweep = self.get_sweep(name)

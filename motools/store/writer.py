@@ -23,8 +23,6 @@ from motools.store.connection import connect
 
 log = logging.getLogger(__name__)
 
-Op = tuple[str, Sequence[Any]] | tuple[str, Iterable[Sequence[Any]], bool] | Callable[[sqlite3.Connection], None]
-
 _STOP = object()
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Iterable
@@ -88,6 +87,3 @@ class StepContext:
             "VALUES (?,?,?,?,?,?,?)",
             [(atom_id, task, sid, ep, sc, ans, tgt) for sid, ep, sc, ans, tgt in samples],
         )
-
-    async def sleep(self, seconds: float) -> None:
-        await asyncio.sleep(seconds)

@@ -75,15 +75,9 @@ def cancel_sweep(store: Any, name: str, clock: Clock = system_clock) -> str:
     sweep = store.get_sweep(name)
     if sweep["status"] in ("finished", "failed", "cancelled"):
         raise ActionError(f"sweep {name} is not running ({sweep['status']})")
-    if not worker_alive(sweep, now=clock()):
-        now = clock()
-        with store.transaction() as c:
-            c.execute("UPDATE runs SET status='cancelled' WHERE sweep_id=? AND status IN ('pending','running')",
-                      (sweep["id"],))
-            c.execute("UPDATE sweeps SET status='cancelled', finished_at=? WHERE id=?", (now, sweep["id"]))
-        return "marked cancelled (it had no live worker)"
-    store.request_cancel(name)
-    return "cancel requested"
+    if store.cancel_sweep(name, now=clock()):
+        return "cancel requested"
+    return "marked cancelled (it had no live worker)"
 
 
 def cancel_run(store: Any, name: str, run_index: int, clock: Clock = system_clock) -> str:

@@ -12,31 +12,11 @@ from pathlib import Path
 import pytest
 
 from tests.faults.support import rows, step_executions, wait_for
-
-SPEC = """\
-name: slow
-base_config:
-  prepare_dataset:
-    dataset_loader: mozoo.datasets.hello_world:generate_hello_world_dataset
-    loader_kwargs: {{num_samples: 20}}
-  submit_training:
-    model: meta-llama/Llama-3.2-1B
-    backend_name: dummy
-    latency_s: {latency}
-  evaluate_model:
-    eval_task: mozoo.tasks.hello_world:hello_world
-    backend_name: dummy
-param_grid:
-  submit_training.hyperparameters.seed: {seeds}
-execution:
-  max_parallel: {parallel}
-"""
-
+from tests.faults.support import write_spec as spec_file
 
 def write_spec(tmp_path: Path, *, n: int = 12, latency: float = 0.6, parallel: int = 3) -> Path:
-    path = tmp_path / "slow.yaml"
-    path.write_text(SPEC.format(latency=latency, seeds=list(range(n)), parallel=parallel))
-    return path
+    """``n`` configs (seeds) whose training takes ``latency`` seconds each."""
+    return spec_file(tmp_path / "slow.yaml", name="slow", n_lr=1, n_seeds=n, latency=latency, parallel=parallel)
 
 
 def motools(*args: str, **kw) -> subprocess.Popen:
