@@ -13,7 +13,6 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "run_sweep": "motools.workflow",
-    "run_workflow": "motools.workflow",
     "Workflow": "motools.workflow",
     "WorkflowState": "motools.workflow",
     "Store": "motools.store",

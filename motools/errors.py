@@ -33,6 +33,10 @@ class SpecError(MotoolsError, ValueError):
         super().__init__("\n".join([head, *(f"  {p}" for p in self.problems)]))
 
 
+class InvalidName(MotoolsError, ValueError):
+    """A sweep or spec name that could become a path, an option or a terminal escape."""
+
+
 class StoreError(MotoolsError):
     """The store cannot be opened or written (read-only, disk full, newer schema)."""
 
@@ -44,6 +48,10 @@ class SweepNotFound(MotoolsError, KeyError):
 
 class SweepBusy(MotoolsError):
     """Another live worker already runs this sweep."""
+
+
+class ClaimLost(MotoolsError):
+    """This worker's claim on its sweep was taken over; it must stop without writing."""
 
 
 class TransientError(Exception):

@@ -15,9 +15,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from motools.errors import SpecError
+from motools.names import NAME_PATTERN
 from motools.yamlio import YamlSyntaxError, dump_yaml, line_of, load_yaml
-
-NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
 
 
 class _Strict(BaseModel):
@@ -59,10 +58,14 @@ class SweepSpec(_Strict):
     param_grid: dict[str, Annotated[list[Any], Field(min_length=1)]] = Field(default_factory=dict)
     execution: ExecutionSpec = Field(default_factory=ExecutionSpec)
     output: OutputSpec = Field(default_factory=OutputSpec)
+    input_atoms: dict[str, str] = Field(default_factory=dict, description="atoms every run starts with, by key")
 
     # -- I/O ----------------------------------------------------------------------------------
     def to_yaml(self) -> str:
-        return dump_yaml(self.model_dump(mode="json", exclude_none=True))
+        data = self.model_dump(mode="json", exclude_none=True)
+        if not data.get("input_atoms"):
+            data.pop("input_atoms", None)
+        return dump_yaml(data)
 
     @property
     def grid_size(self) -> int:
@@ -71,15 +74,16 @@ class SweepSpec(_Strict):
         return grid_size(self.param_grid)
 
     def resolve(self, *, source: str | None = None, text: str | None = None,
-                preflight: bool = True) -> ResolvedSpec:
+                preflight: bool = True, workflow: Any = None) -> ResolvedSpec:
         """Check the spec against its workflow; the runs it would launch, or a SpecError."""
         from motools.workflow.plan import build_plans
         from motools.workflow.registry import resolve_workflow
 
-        try:
-            workflow = resolve_workflow(self.workflow)
-        except ValueError as exc:
-            raise _located(SpecError([("workflow", str(exc))], source), text) from None
+        if workflow is None:
+            try:
+                workflow = resolve_workflow(self.workflow)
+            except ValueError as exc:
+                raise _located(SpecError([("workflow", str(exc))], source), text) from None
         try:
             plans = build_plans(workflow, self.base_config, self.param_grid, source=source, preflight=preflight)
         except SpecError as exc:

@@ -120,7 +120,7 @@ class MotoolsApp(App[None]):
         self.store  # noqa: B018 - the schema must exist before the first read
         watcher = self._watchers.get(key)
         if watcher is None:
-            from motools_tui.core.watch import ListWatcher
+            from motools.store.watch import ListWatcher
 
             watcher = self._watchers[key] = ListWatcher(self.store_path)
         return watcher
@@ -147,11 +147,10 @@ class MotoolsApp(App[None]):
         if self.spec_file:
             self._import_start_spec(store)
         if self.start == "auto":
-            from motools_tui.core.liveness import worker_alive
+            from motools.liveness import worker_alive
 
             try:
-                running = [s["name"] for s in store.query(
-                    "SELECT * FROM sweeps WHERE status = 'running' ORDER BY id DESC") if worker_alive(s, now=self.clock())]
+                running = [s["name"] for s in store.read.live_sweep_candidates() if worker_alive(s, now=self.clock())]
             except Exception:  # noqa: BLE001 - a list is a nicety, not a reason to fail
                 running = []
             if running:

@@ -1,4 +1,8 @@
-"""Tables of results: one row per run and task, swept parameters first, then the metrics."""
+"""Tables of results: one row per run and task, swept parameters first, then the metrics.
+
+Results are found where the workflow declares them (``Workflow.results``), or, when it declares
+none, in any step output whose atom carries metrics: no step or output name is assumed.
+"""
 
 from __future__ import annotations
 
@@ -9,21 +13,17 @@ import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from motools.workflow.grid import short_names
+from motools.evals.metrics import primary_metrics
+from motools.params import param_labels
+from motools.status import Status
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from motools.store import Store
-    from motools.workflow.state import WorkflowState
+    from motools.workflow.state import StepState, WorkflowState
 
 log = logging.getLogger(__name__)
-
-COMPANION_METRICS = ("stderr", "std", "var")
-
-
-def _is_companion(metric: str) -> bool:
-    return metric.rsplit("/", 1)[-1] in COMPANION_METRICS
 
 
 def _metric_list(metrics: str | Sequence[str] | None) -> list[str] | None:
@@ -35,8 +35,7 @@ def _metric_list(metrics: str | Sequence[str] | None) -> list[str] | None:
 def _select(available: list[str], wanted: list[str] | None) -> list[str]:
     """Requested metrics, or by default the primary ones (``stderr`` and kin on request only)."""
     if wanted is None:
-        primary = [m for m in available if not _is_companion(m)]
-        return primary or available
+        return primary_metrics(available)
     missing = [m for m in wanted if m not in available]
     if missing:
         raise ValueError(
@@ -48,80 +47,101 @@ def _select(available: list[str], wanted: list[str] | None) -> list[str]:
 def _frame(records: list[dict[str, Any]], param_cols: list[str], lead: list[str], metric_cols: list[str]) -> pd.DataFrame:
     import pandas as pd
 
-    cols = [*param_cols, *lead, *metric_cols]
-    return pd.DataFrame.from_records(records, columns=cols)
+    return pd.DataFrame.from_records(records, columns=[*param_cols, *lead, *metric_cols])
+
+
+def _param_columns(param_dicts: Sequence[dict[str, Any]]) -> tuple[list[str], dict[str, str]]:
+    paths: list[str] = []
+    for p in param_dicts:
+        paths.extend(k for k in p if k not in paths)
+    return paths, param_labels(paths)
 
 
 async def collate_sweep_evals(
     sweep_states: Sequence[WorkflowState],
-    eval_step_name: str = "evaluate_model",
+    eval_step_name: str | None = None,
     metrics: str | Sequence[str] | None = None,
-    eval_atom_key: str = "eval_results",
+    eval_atom_key: str | None = None,
 ) -> pd.DataFrame:
     """One row per run and task: swept parameters (leaf names), ``task``, then the metrics.
 
-    ``metrics=None`` gives every primary metric (``accuracy``...); companions such as
-    ``stderr`` appear when asked for by name. A requested metric that no run has raises
-    ``ValueError`` listing the available ones. Runs whose evaluation step did not finish are
-    left out with a warning that names them.
+    ``eval_step_name``/``eval_atom_key`` pick the step output holding the results; by default,
+    the outputs the workflow declares (``Workflow.results``), else any output with metrics.
+    ``metrics=None`` gives every primary metric (``accuracy``...); companions such as ``stderr``
+    appear when asked for by name. A requested metric that no run has raises ``ValueError``
+    listing the available ones. Runs whose evaluation did not finish are left out with a
+    warning that names them.
     """
-    return await asyncio.to_thread(_collate_states, list(sweep_states), eval_step_name,
-                                   _metric_list(metrics), eval_atom_key)
+    return await asyncio.to_thread(_collate_states, list(sweep_states), eval_step_name, _metric_list(metrics),
+                                   eval_atom_key)
 
 
-def _collate_states(states: list[WorkflowState], step_name: str, wanted: list[str] | None,
-                    atom_key: str) -> pd.DataFrame:
-    from motools.store import open_store
-
-    paths: list[str] = []
-    for st in states:
-        paths.extend(p for p in st.params if p not in paths)
-    names = short_names(paths)
-    rows: list[tuple[WorkflowState, str]] = []
-    skipped: list[str] = []
-    for st in states:
+def _result_outputs(st: WorkflowState, step_name: str | None, atom_key: str | None) -> list[tuple[StepState, str]]:
+    """``(step state, output key)`` pairs that should hold the state's evaluation results."""
+    if step_name is not None:
         step = st.step_states.get(step_name)
         if step is None:
             raise ValueError(f"no step {step_name!r} in the workflow; steps: {', '.join(st.step_states)}")
-        atom_id = step.output_atoms.get(atom_key) if step.status == "finished" else None
-        if atom_id is None:
-            skipped.append(f"run {st.run_index} {st.params} ({eval_step_status(step)})")
+        keys = [atom_key] if atom_key else list(step.output_atoms) or [""]
+        return [(step, k) for k in keys]
+    declared = [(s, k) for s, k in st.result_outputs if atom_key is None or k == atom_key]
+    if declared:
+        return [(st.step_states[s], k) for s, k in declared if s in st.step_states]
+    return [(step, k) for step in st.step_states.values() for k in step.output_atoms
+            if atom_key is None or k == atom_key]
+
+
+def _collate_states(states: list[WorkflowState], step_name: str | None, wanted: list[str] | None,
+                    atom_key: str | None) -> pd.DataFrame:
+    from motools.store import open_store
+
+    paths, names = _param_columns([st.params for st in states])
+    candidates: list[tuple[WorkflowState, list[str]]] = []
+    skipped: list[str] = []
+    for st in states:
+        outputs = _result_outputs(st, step_name, atom_key)
+        ids = [s.output_atoms[k] for s, k in outputs if s.status == Status.FINISHED and k in s.output_atoms]
+        if not ids:
+            what = ", ".join(f"{s.status}" + (f": {s.error}" if s.error else "") for s, _ in outputs) or "no results"
+            skipped.append(f"run {st.run_index} {st.params} ({what})")
             continue
-        rows.append((st, atom_id))
+        candidates.append((st, ids))
     if skipped:
-        msg = f"{len(skipped)} run(s) have no finished {step_name!r}: " + "; ".join(skipped)
+        where = repr(step_name) if step_name else "evaluation"
+        msg = f"{len(skipped)} run(s) have no finished {where}: " + "; ".join(skipped)
         warnings.warn(msg, stacklevel=3)
         log.warning(msg)
-    by_home: dict[str | None, list[str]] = {}
-    for st, atom_id in rows:
-        by_home.setdefault(st.home, []).append(atom_id)
     values: dict[str, dict[str, dict[str, float]]] = {}
+    by_home: dict[str | None, set[str]] = {}
+    for st, ids in candidates:
+        by_home.setdefault(st.home, set()).update(ids)
     for home, ids in by_home.items():
-        store = open_store(home)
-        for chunk in _chunks(sorted(set(ids)), 500):
-            marks = ",".join("?" * len(chunk))
-            for r in store.conn.execute(
-                f"SELECT atom_id, task, metric, value FROM metrics WHERE atom_id IN ({marks})", chunk
-            ):
-                values.setdefault(r["atom_id"], {}).setdefault(r["task"], {})[r["metric"]] = r["value"]
+        for r in open_store(home).read.metrics_of_atoms(ids):
+            values.setdefault(r["atom_id"], {}).setdefault(r["task"], {})[r["metric"]] = r["value"]
     available = sorted({m for per_task in values.values() for d in per_task.values() for m in d})
     chosen = _select(available, wanted)
     records = []
-    for st, atom_id in rows:
-        for task, mvals in values.get(atom_id, {}).items():
-            rec: dict[str, Any] = {names[p]: st.params.get(p) for p in paths}
-            rec["task"] = task
-            rec.update({m: mvals.get(m, float("nan")) for m in chosen})
-            records.append(rec)
+    for st, ids in candidates:
+        for atom_id in ids:
+            for task, mvals in values.get(atom_id, {}).items():
+                rec: dict[str, Any] = {names[p]: st.params.get(p) for p in paths}
+                rec["task"] = task
+                rec.update({m: mvals.get(m, float("nan")) for m in chosen})
+                records.append(rec)
     return _frame(records, [names[p] for p in paths], ["task"], chosen)
 
 
-def eval_step_status(step: Any) -> str:
-    return step.status + (f": {step.error}" if getattr(step, "error", None) else "")
+def _declared_filter(store: Store, sweep: dict[str, Any]) -> set[tuple[str, str]] | None:
+    """The ``(step, output)`` pairs a stored sweep's workflow declares as results, if it can be loaded."""
+    from motools.specs import parse_spec_text
+    from motools.workflow.registry import resolve_workflow
 
-
-def _chunks(items: list[str], n: int) -> list[list[str]]:
-    return [items[i : i + n] for i in range(0, len(items), n)]
+    try:
+        spec = parse_spec_text(sweep["spec_yaml"], resolve=False)
+        declared = resolve_workflow(spec.workflow).result_outputs
+    except Exception:  # the workflow's module is not importable here: take any output with metrics
+        return None
+    return set(declared) or None
 
 
 def collate_sweep(
@@ -130,8 +150,6 @@ def collate_sweep(
     store: Store | None = None,
     metrics: str | Sequence[str] | None = None,
     samples: bool = False,
-    eval_step_name: str = "evaluate_model",
-    eval_atom_key: str = "eval_results",
 ) -> pd.DataFrame:
     """The results table of a stored sweep, straight from the store (no WorkflowStates needed).
 
@@ -141,54 +159,53 @@ def collate_sweep(
     from motools.store import open_store
 
     store = store or open_store()
+    read = store.read
     sweep = store.get_sweep(name)
-    runs = store.query(
-        "SELECT r.id, r.idx, r.params, r.status, json_extract(s.outputs, ?) AS atom_id "
-        "FROM runs r LEFT JOIN steps s ON s.run_id = r.id AND s.name = ? AND s.status = 'finished' "
-        "WHERE r.sweep_id = ? ORDER BY r.idx",
-        (f"$.{eval_atom_key}", eval_step_name, sweep["id"]),
-    )
+    runs = read.runs(sweep["id"])
+    declared = _declared_filter(store, sweep)
+    found = [a for a in read.result_atoms(sweep["id"]) if declared is None or (a["step"], a["key"]) in declared]
+    atoms_of: dict[int, list[str]] = {}
+    for a in found:
+        atoms_of.setdefault(a["run_id"], []).append(a["atom_id"])
     params = [json.loads(r["params"]) for r in runs]
-    paths: list[str] = []
-    for p in params:
-        paths.extend(k for k in p if k not in paths)
-    names = short_names(paths)
+    paths, names = _param_columns(params)
     param_cols = [names[p] for p in paths]
     lead = ["run", "status", "task"]
     if samples:
-        rows = store.query(
-            "SELECT r.idx, sa.task, sa.sample_id, sa.epoch, sa.score FROM runs r "
-            "JOIN steps s ON s.run_id = r.id AND s.name = ? AND s.status = 'finished' "
-            "JOIN samples sa ON sa.atom_id = json_extract(s.outputs, ?) "
-            "WHERE r.sweep_id = ? ORDER BY r.idx, sa.task, sa.epoch, sa.sample_id",
-            (eval_step_name, f"$.{eval_atom_key}", sweep["id"]),
-        )
-        by_idx = {r["idx"]: (p, r["status"]) for r, p in zip(runs, params)}
-        records = []
-        for r in rows:
-            p, status = by_idx[r["idx"]]
-            rec: dict[str, Any] = {names[k]: p.get(k) for k in paths}
-            rec.update(run=r["idx"], status=status, task=r["task"], sample_id=r["sample_id"],
-                       epoch=r["epoch"], score=r["score"])
-            records.append(rec)
-        return _frame(records, param_cols, lead, ["sample_id", "epoch", "score"])
+        return _sample_frame(read, runs, params, paths, names, atoms_of)
     values: dict[str, dict[str, dict[str, float]]] = {}
-    for r in store.query(
-        "SELECT m.atom_id, m.task, m.metric, m.value FROM metrics m WHERE m.atom_id IN ("
-        "SELECT json_extract(s.outputs, ?) FROM steps s JOIN runs r ON r.id = s.run_id "
-        "WHERE r.sweep_id = ? AND s.name = ? AND s.status = 'finished')",
-        (f"$.{eval_atom_key}", sweep["id"], eval_step_name),
-    ):
+    for r in read.metrics_of_atoms(a["atom_id"] for a in found):
         values.setdefault(r["atom_id"], {}).setdefault(r["task"], {})[r["metric"]] = r["value"]
     available = sorted({m for per_task in values.values() for d in per_task.values() for m in d})
     chosen = _select(available, _metric_list(metrics)) if available or metrics else []
     records = []
-    for r, p in zip(runs, params):
+    for r, p in zip(runs, params, strict=True):
         base: dict[str, Any] = {names[k]: p.get(k) for k in paths}
         base.update(run=r["idx"], status=r["status"])
-        per_task = values.get(r["atom_id"] or "", {})
+        per_task: dict[str, dict[str, float]] = {}
+        for atom_id in atoms_of.get(r["id"], []):
+            for task, mvals in values.get(atom_id, {}).items():
+                per_task.setdefault(task, {}).update(mvals)
         if not per_task:
             records.append({**base, "task": None, **{m: float("nan") for m in chosen}})
         for task, mvals in per_task.items():
             records.append({**base, "task": task, **{m: mvals.get(m, float("nan")) for m in chosen}})
     return _frame(records, param_cols, lead, chosen)
+
+
+def _sample_frame(read: Any, runs: list[dict[str, Any]], params: list[dict[str, Any]], paths: list[str],
+                  names: dict[str, str], atoms_of: dict[int, list[str]]) -> pd.DataFrame:
+    run_of_atom: dict[str, list[tuple[dict[str, Any], dict[str, Any]]]] = {}
+    for r, p in zip(runs, params, strict=True):
+        for atom_id in atoms_of.get(r["id"], []):
+            run_of_atom.setdefault(atom_id, []).append((r, p))
+    rows = read.sample_rows(run_of_atom)
+    records = []
+    for s in rows:
+        for r, p in run_of_atom.get(s["atom_id"], []):
+            rec: dict[str, Any] = {names[k]: p.get(k) for k in paths}
+            rec.update(run=r["idx"], status=r["status"], task=s["task"], sample_id=s["sample_id"], epoch=s["epoch"],
+                       score=s["score"])
+            records.append(rec)
+    records.sort(key=lambda rec: (rec["run"], rec["task"], rec["epoch"], rec["sample_id"]))
+    return _frame(records, [names[p] for p in paths], ["run", "status", "task"], ["sample_id", "epoch", "score"])

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from motools.errors import MotoolsError
+from motools.status import Status
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -33,7 +34,7 @@ def finished_rows(sweep: str, store: Store | None = None) -> pd.DataFrame:
     from motools.analysis.collate import collate_sweep
 
     df = collate_sweep(sweep, store=store)
-    done = df[df["status"] == "finished"].reset_index(drop=True)
+    done = df[df["status"] == Status.FINISHED].reset_index(drop=True)
     if done.empty:
         raise MotoolsError(f"sweep {sweep!r} has no finished runs yet")
     return done
@@ -76,6 +77,39 @@ def export_chart(sweep: str, path: str | os.PathLike[str], x_col: str, y_col: st
     target = _target(path, force)
     fig.savefig(target, dpi=150, bbox_inches="tight")
     return target
+
+
+def output_paths(output: Any, sweep: str) -> list[Path]:
+    """The files a spec's ``output:`` section will write."""
+    paths = []
+    if output.results_path:
+        paths.append(Path(output.results_path))
+    if output.confidence_intervals is not None:
+        ci = output.confidence_intervals
+        paths.append(Path(ci.path or _sibling(output.results_path, "_ci.csv") or f"{sweep}_ci.csv"))
+    if output.plot is not None:
+        paths.append(Path(output.plot.path))
+    return [p.expanduser() for p in paths]
+
+
+def check_outputs(output: Any, *, force: bool = False, sweep: str = "sweep") -> None:
+    """Refuse before any run what the sweep's end could not write (an existing file without
+    ``force``, a folder in the way), so an hour of training never ends in a refusal."""
+    for p in output_paths(output, sweep):
+        if p.is_dir():
+            raise MotoolsError(f"output: {p} is a directory, not a file")
+        if p.exists() and not force:
+            raise MotoolsError(f"output: {p} already exists; pass --force to let the sweep overwrite it")
+
+
+def write_outputs_of(sweep: str, *, store: Store | None = None, force: bool = False) -> list[Path]:
+    """Write what the stored sweep's spec asks for in ``output:`` (nothing if it asks nothing)."""
+    from motools.specs import parse_spec_text
+    from motools.store import open_store
+
+    store = store or open_store()
+    spec = parse_spec_text(store.get_sweep(sweep)["spec_yaml"], resolve=False)
+    return write_spec_outputs(sweep, spec.output, store=store, force=force)
 
 
 def write_spec_outputs(sweep: str, output: Any, *, store: Store | None = None,

@@ -53,7 +53,7 @@ def _configure_logging(verbose: bool) -> None:
     if not any(getattr(h, "_motools_cli", False) for h in logger.handlers):
         handler = logging.StreamHandler()
         handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-        handler._motools_cli = True  # type: ignore[attr-defined]
+        setattr(handler, "_motools_cli", True)  # marks our handler, so a second main() adds none
         logger.addHandler(handler)
     logger.setLevel(logging.DEBUG if verbose else logging.WARNING)
     logger.propagate = False
@@ -61,6 +61,7 @@ def _configure_logging(verbose: bool) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     from motools.errors import MotoolsError
+    from motools.text import safe_text
 
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -73,8 +74,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except MotoolsError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {safe_text(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        print("interrupted (Ctrl-C)", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`motools sweep list | head`): end quietly, as Unix tools do.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK

@@ -7,21 +7,11 @@ import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-
-def fmt_value(value: Any) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        if value != value:  # NaN
-            return "nan"
-        if value != 0 and (abs(value) < 1e-3 or abs(value) >= 1e6):
-            return f"{value:.3g}"
-        return f"{value:.4g}"
-    return str(value)
+from motools.text import format_duration, format_value
 
 
 def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], max_width: int | None = None) -> str:
-    cells = [[fmt_value(v) for v in row] for row in rows]
+    cells = [[format_value(v) for v in row] for row in rows]
     widths = [len(h) for h in headers]
     for row in cells:
         for i, c in enumerate(row):
@@ -38,15 +28,6 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], max_widt
     parts = [line(headers), line(["-" * w for w in widths])]
     parts += [line(r) for r in cells]
     return "\n".join(parts)
-
-
-def format_duration(seconds: float | None) -> str:
-    if seconds is None or seconds != seconds:
-        return "-"
-    seconds = int(round(seconds))
-    h, rem = divmod(seconds, 3600)
-    m, s = divmod(rem, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
 class ProgressLine:

@@ -1,4 +1,4 @@
-"""``motools sweep run | list | show | resume | cancel``."""
+"""``motools sweep run | list | show | resume | retry | cancel | export``."""
 
 from __future__ import annotations
 
@@ -8,10 +8,19 @@ import json
 import signal
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from motools.cli.output import ProgressLine, fmt_value, format_duration, format_table
+from motools.cli.output import ProgressLine, format_table
+from motools.status import Status, TERMINAL
+from motools.text import format_duration, format_value, safe_text
+
+if TYPE_CHECKING:
+    from motools.store import Store
+    from motools.workflow.events import RunEvent, SweepControl
+    from motools.workflow.launch import SweepOutcome
+    from motools.workflow.runner import CachePolicy
 
 EXIT_OK, EXIT_FAILED, EXIT_CANCELLED = 0, 1, 130
 
@@ -22,27 +31,28 @@ def register(sub: Any) -> None:
     run = s.add_parser("run", help="run a saved spec (by name) or a spec file")
     run.add_argument("spec", metavar="SPEC_NAME_OR_FILE")
     run.add_argument("--max-parallel", type=int, help="override the spec's execution.max_parallel")
-    run.add_argument("--name", help="name the sweep (default: <spec>-<time>-<random>)")
+    run.add_argument("--name", help="name the sweep (default: <spec>-<time>-<random>); an existing sweep of "
+                                    "that name is resumed, and extended with any new grid values")
     run.add_argument("--detach", action="store_true", help="run in a background worker and return at once")
     run.add_argument("--quiet", action="store_true", help="no progress output")
     run.add_argument("--force", action="store_true", help="let the spec's output files overwrite old ones")
     run.add_argument("--trust", action="store_true", help="trust the modules whose callables a spec file names")
+    _cache_options(run)
     run.set_defaults(func=cmd_run)
     ls = s.add_parser("list", help="list sweeps, newest first")
     ls.set_defaults(func=cmd_list)
     show = s.add_parser("show", help="a sweep's runs, status, metrics and errors")
     show.add_argument("name")
     show.set_defaults(func=cmd_show)
-    resume = s.add_parser("resume", help="finish an interrupted, cancelled or failed sweep")
-    resume.add_argument("name")
-    resume.add_argument("--max-parallel", type=int)
-    resume.add_argument("--quiet", action="store_true")
-    resume.set_defaults(func=cmd_resume)
-    retry = s.add_parser("retry", help="re-run only the failed (and cancelled) runs of a sweep")
-    retry.add_argument("name")
-    retry.add_argument("--max-parallel", type=int)
-    retry.add_argument("--quiet", action="store_true")
-    retry.set_defaults(func=cmd_retry)
+    for verb, text in (("resume", "finish an interrupted, cancelled or failed sweep"),
+                       ("retry", "re-run only the failed (and cancelled) runs of a sweep")):
+        cmd = s.add_parser(verb, help=text)
+        cmd.add_argument("name")
+        cmd.add_argument("--max-parallel", type=int)
+        cmd.add_argument("--quiet", action="store_true")
+        cmd.add_argument("--detach", action="store_true", help="run in a background worker and return at once")
+        _cache_options(cmd)
+        cmd.set_defaults(func=cmd_resume if verb == "resume" else cmd_retry)
     cancel = s.add_parser("cancel", help="stop a running sweep (from any terminal)")
     cancel.add_argument("name")
     cancel.set_defaults(func=cmd_cancel)
@@ -63,6 +73,18 @@ def register(sub: Any) -> None:
     export.set_defaults(func=cmd_export)
 
 
+def _cache_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--rerun", metavar="STEP[,STEP]", default="",
+                   help="run these steps again even where a cached result exists")
+    p.add_argument("--no-cache", action="store_true", help="run every step again (results are re-cached)")
+
+
+def _cache_policy(args: argparse.Namespace) -> CachePolicy:
+    from motools.workflow.runner import CachePolicy
+
+    return CachePolicy(not args.no_cache, frozenset(s.strip() for s in args.rerun.split(",") if s.strip()))
+
+
 def _check_parallel(n: int | None) -> None:
     from motools.errors import MotoolsError
 
@@ -70,7 +92,23 @@ def _check_parallel(n: int | None) -> None:
         raise MotoolsError(f"--max-parallel must be at least 1, got {n}")
 
 
-def load_spec_arg(ref: str, trust: bool = False) -> Any:
+def _check_rerun(store: Store, name: str, args: argparse.Namespace) -> None:
+    """``--rerun`` must name steps of the sweep's workflow (a typo must not silently re-run nothing)."""
+    from motools.errors import MotoolsError
+    from motools.specs import parse_spec_text
+    from motools.workflow.registry import resolve_workflow
+
+    wanted = _cache_policy(args).rerun
+    if not wanted:
+        return
+    spec = parse_spec_text(store.get_sweep(name)["spec_yaml"], resolve=False)
+    steps = [s.name for s in resolve_workflow(spec.workflow).steps]
+    unknown = sorted(wanted - set(steps))
+    if unknown:
+        raise MotoolsError(f"--rerun: no step {', '.join(map(repr, unknown))} in this workflow; steps: {', '.join(steps)}")
+
+
+def load_spec_arg(ref: str, trust: bool = False) -> tuple[Any, Path | None]:
     """A spec from a file path, or from the store by name (saved specs were trusted when added)."""
     from motools.errors import MotoolsError
     from motools.specs import load_spec, parse_spec_text
@@ -78,159 +116,151 @@ def load_spec_arg(ref: str, trust: bool = False) -> Any:
 
     path = Path(ref)
     if path.suffix in (".yaml", ".yml") or path.exists():
-        return load_spec(path, trust=trust)
+        return load_spec(path, trust=trust), path
     row = open_store().get_spec(ref)
     if row is None:
         raise MotoolsError(f"{ref!r} is neither a spec file nor a saved spec; see 'motools spec list'")
-    return parse_spec_text(row["yaml"], source=f"saved spec {ref!r}")
+    return parse_spec_text(row["yaml"], source=f"saved spec {ref!r}"), None
 
 
 class _Reporter:
     """Prints one line per finished config and keeps a progress bar below them."""
 
-    def __init__(self, total: int, quiet: bool):
-        self.total = total
+    def __init__(self, store: Store, sweep: dict[str, Any], quiet: bool):
+        self.store = store
+        self.sweep_id = int(sweep["id"])
+        self.total = int(sweep["n_runs"])
         self.quiet = quiet
-        self.done = self.failed = self.running = 0
+        self.done = self.failed = self.cancelled = self.running = 0
         self.start = time.monotonic()
-        self.bar = ProgressLine(total)
-        self.store: Any = None
+        self.bar = ProgressLine(self.total)
         self._started: set[int] = set()
 
-    def __call__(self, what: str, plan: Any, state: Any) -> None:
-        if what == "started":
+    def __call__(self, event: RunEvent) -> None:
+        plan = event.plan
+        if event.kind == Status.RUNNING:
             self.running += 1
             self._started.add(plan.run_id)
         else:
             if plan.run_id in self._started:
                 self._started.discard(plan.run_id)
                 self.running -= 1
-            if what == "finished":
+            if event.kind == Status.FINISHED:
                 self.done += 1
-            elif what == "failed":
+            elif event.kind == Status.FAILED:
                 self.failed += 1
-            if not self.quiet and what in ("finished", "failed"):
-                self._line(what, plan, state)
+            else:
+                self.cancelled += 1
+            if not self.quiet and event.kind in (Status.FINISHED, Status.FAILED):
+                self._line(event)
         if not self.quiet:
             elapsed = time.monotonic() - self.start
             n = self.done + self.failed
-            eta = elapsed / n * (self.total - n) if n else None
+            eta = elapsed / n * (self.total - n - self.cancelled) if n else None
             self.bar.draw(self.done, self.failed, self.running, eta)
 
-    def _line(self, what: str, plan: Any, state: Any) -> None:
-        from motools.workflow.grid import short_names
+    def _line(self, event: RunEvent) -> None:
+        from motools.params import param_labels
 
-        names = short_names(list(plan.params))
-        params = "  ".join(f"{names[k]}={fmt_value(v)}" for k, v in plan.params.items()) or "(base config)"
+        plan = event.plan
+        names = param_labels(list(plan.params))
+        params = "  ".join(f"{names[k]}={format_value(v)}" for k, v in plan.params.items()) or "(base config)"
         n = self.done + self.failed
-        if what == "finished":
-            extra = _metrics_text(self.store, state)
-            line = f"[{n:>{len(str(self.total))}}/{self.total}] ok     {params}  {extra}"
+        counter = f"[{n:>{len(str(self.total))}}/{self.total}]"
+        if event.kind == Status.FINISHED:
+            line = f"{counter} ok     {params}  {self._metrics(plan.run_id)}"
         else:
-            line = f"[{n:>{len(str(self.total))}}/{self.total}] FAILED {params}  {state.error}"
+            line = f"{counter} FAILED {params}  {safe_text(str(event.state.error if event.state else ''))}"
         self.bar.clear()
-        print(line, flush=True)
+        print(line.rstrip(), flush=True)
+
+    def _metrics(self, run_id: int) -> str:
+        from motools.evals.metrics import primary_metrics
+
+        found = self.store.read.run_metrics(self.sweep_id, run_ids=[run_id]).get(run_id, {})
+        values: dict[str, float] = {}
+        for per_task in found.values():
+            values.update(per_task)
+        return "  ".join(f"{m}={format_value(values[m])}" for m in primary_metrics(values))
 
 
-def _metrics_text(store: Any, state: Any) -> str:
-    if store is None:
-        return ""
-    rows = _eval_metrics(store, state.step_states)
-    return "  ".join(f"{m}={fmt_value(v)}" for m, v in rows.items() if not m.endswith("stderr"))
+def _run_in_foreground(start: Callable[[SweepControl], Awaitable[SweepOutcome]], quiet: bool) -> SweepOutcome:
+    """Run a sweep; the first Ctrl-C (or SIGTERM) cancels it cleanly, a second aborts."""
+    from motools.workflow.events import SweepControl
 
+    control = SweepControl()
 
-def _eval_metrics(store: Any, step_states: Any) -> dict[str, float]:
-    out: dict[str, float] = {}
-    for st in step_states.values():
-        for atom_id in (st.output_atoms or {}).values():
-            if atom_id.startswith("eval_results-"):
-                for r in store.metrics_for(atom_id):
-                    out[r["metric"]] = r["value"]
-    return out
-
-
-def _run_async(make_coro: Any, quiet: bool) -> Any:
-    """Run a sweep coroutine; the first Ctrl-C (or SIGTERM) cancels it cleanly, a second aborts."""
-    holder: dict[str, Any] = {}
-
-    def hook(execution: Any) -> None:
-        holder["execution"] = execution
-
-    async def runner() -> Any:
+    async def runner() -> SweepOutcome:
         loop = asyncio.get_running_loop()
 
         def on_signal() -> None:
-            ex = holder.get("execution")
-            if ex is None or ex.cancelled:
+            if control.cancel_requested:
                 raise KeyboardInterrupt
             if not quiet:
                 print("\ncancelling: unfinished runs will be recorded as cancelled (resume later)",
                       file=sys.stderr, flush=True)
-            ex.cancel()
-            loop.remove_signal_handler(signal.SIGINT)
+            control.cancel()
 
         for sig in (signal.SIGINT, signal.SIGTERM):
             try:
                 loop.add_signal_handler(sig, on_signal)
             except (NotImplementedError, RuntimeError):
                 pass
-        return await make_coro(hook)
+        return await start(control)
 
-    result = asyncio.run(runner())
-    return result, holder.get("execution")
+    return asyncio.run(runner())
 
 
-def _finish(execution: Any, reporter: _Reporter, quiet: bool) -> int:
+def _finish(store: Store, outcome: SweepOutcome, reporter: _Reporter, quiet: bool) -> int:
     reporter.bar.clear()
-    if execution is None:
-        return EXIT_FAILED
-    sweep = execution.sweep
     if not quiet:
         print()
-        _print_runs(execution.store, sweep["name"])
-        print(f"\nsweep {sweep['name']}: {sweep['status']} "
+        _print_runs(store, outcome.name)
+        print(f"\nsweep {outcome.name}: {outcome.status} "
               f"({reporter.done} finished, {reporter.failed} failed) in "
               f"{format_duration(time.monotonic() - reporter.start)}")
-        if sweep["status"] in ("cancelled", "failed"):
-            print(f"resume with: motools sweep resume {sweep['name']}")
-    if sweep["status"] == "finished":
+        if outcome.status in (Status.CANCELLED, Status.FAILED):
+            print(f"resume with: motools sweep resume {outcome.name}")
+    if outcome.status == Status.FINISHED:
         return EXIT_OK
-    return EXIT_CANCELLED if sweep["status"] == "cancelled" else EXIT_FAILED
+    return EXIT_CANCELLED if outcome.status == Status.CANCELLED else EXIT_FAILED
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from motools.analysis.export import check_outputs
     from motools.store import open_store
-    from motools.workflow.sweep import launch_detached, run_spec
+    from motools.workflow.launch import detach_sweep, execute_sweep, record_sweep
 
     _check_parallel(args.max_parallel)
-    spec = load_spec_arg(args.spec, trust=args.trust)
+    spec, origin = load_spec_arg(args.spec, trust=args.trust)
+    check_outputs(spec.output, force=args.force)
     store = open_store()
+    recorded = record_sweep(spec, name=args.name, store=store, max_parallel=args.max_parallel, origin=origin)
+    name = recorded.sweep["name"]
+    _check_rerun(store, name, args)
     if args.detach:
-        sweep = launch_detached(spec, name=args.name, max_parallel=args.max_parallel, store=store)
-        print(f"sweep {sweep['name']} started in the background ({sweep['n_runs']} configs); "
-              f"watch it with 'motools sweep show {sweep['name']}'")
+        detach_sweep(name, store=store, max_parallel=args.max_parallel, cache=_cache_policy(args),
+                     force_outputs=args.force)
+        print(f"sweep {name} started in the background ({recorded.sweep['n_runs']} configs); "
+              f"watch it with 'motools sweep show {name}'")
         return EXIT_OK
-    reporter = _Reporter(spec.grid_size, args.quiet)
-    reporter.store = store
-    _, execution = _run_async(
-        lambda hook: run_spec(spec, name=args.name, max_parallel=args.max_parallel, store=store,
-                              on_run=reporter, execution_hook=hook),
+    reporter = _Reporter(store, recorded.sweep, args.quiet)
+    outcome = _run_in_foreground(
+        lambda control: execute_sweep(name, store=store, max_parallel=args.max_parallel, observer=reporter,
+                                      control=control, cache=_cache_policy(args)),
         args.quiet,
     )
-    code = _finish(execution, reporter, args.quiet)
-    if execution is not None and execution.sweep["status"] == "finished":
-        _write_outputs(spec, execution.sweep["name"], store, args.quiet, args.force)
+    code = _finish(store, outcome, reporter, args.quiet)
+    if outcome.status == Status.FINISHED:
+        _write_outputs(store, name, args.quiet, args.force)
     return code
 
 
-def _write_outputs(spec: Any, sweep_name: str, store: Any, quiet: bool, force: bool) -> None:
+def _write_outputs(store: Store, sweep_name: str, quiet: bool, force: bool) -> None:
     """The spec's ``output:`` section (results CSV, CI table, plot)."""
-    from motools.analysis.export import write_spec_outputs
+    from motools.analysis.export import write_outputs_of
 
-    out = spec.output
-    if not (out.results_path or out.confidence_intervals or out.plot):
-        return
-    for path in write_spec_outputs(sweep_name, out, store=store, force=force):
+    for path in write_outputs_of(sweep_name, store=store, force=force):
         if not quiet:
             print(f"wrote {path}")
 
@@ -250,11 +280,16 @@ def cmd_export(args: argparse.Namespace) -> int:
     store.get_sweep(args.name)
     try:
         if args.csv:
-            print(f"wrote {export_results_csv(args.name, args.csv, store=store, force=args.force, samples=args.samples)}")
+            path = export_results_csv(args.name, args.csv, store=store, force=args.force, samples=args.samples)
+            print(f"wrote {path}")
         if args.ci:
-            print(f"wrote {export_ci_csv(args.name, args.ci, args.group, value_col=args.value, confidence=args.confidence, method=args.method, store=store, force=args.force)}")
+            path = export_ci_csv(args.name, args.ci, args.group, value_col=args.value, confidence=args.confidence,
+                                 method=args.method, store=store, force=args.force)
+            print(f"wrote {path}")
         if args.png:
-            print(f"wrote {export_chart(args.name, args.png, args.x, args.y, heatmap_y=args.heatmap, store=store, force=args.force)}")
+            path = export_chart(args.name, args.png, args.x, args.y, heatmap_y=args.heatmap, store=store,
+                                force=args.force)
+            print(f"wrote {path}")
     except ValueError as exc:  # a column or metric that does not exist
         raise MotoolsError(str(exc)) from None
     return 0
@@ -262,28 +297,31 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_resume(args: argparse.Namespace) -> int:
     from motools.store import open_store
-    from motools.workflow.sweep import resume_sweep
+    from motools.store.sweeps import prepare_to_run
+    from motools.workflow.launch import detach_sweep, execute_sweep
 
     _check_parallel(args.max_parallel)
     store = open_store()
-    sweep = store.get_sweep(args.name)
-    reporter = _Reporter(sweep["n_runs"], args.quiet)
-    reporter.store = store
-    _, execution = _run_async(
-        lambda hook: resume_sweep(args.name, store=store, max_parallel=args.max_parallel, on_run=reporter,
-                                  execution_hook=hook),
+    _check_rerun(store, args.name, args)
+    sweep = prepare_to_run(store, args.name, max_parallel=args.max_parallel)
+    if args.detach:
+        detach_sweep(args.name, store=store, max_parallel=args.max_parallel, cache=_cache_policy(args))
+        print(f"sweep {args.name} resumed in the background; watch it with 'motools sweep show {args.name}'")
+        return EXIT_OK
+    reporter = _Reporter(store, sweep, args.quiet)
+    outcome = _run_in_foreground(
+        lambda control: execute_sweep(args.name, store=store, max_parallel=args.max_parallel, observer=reporter,
+                                      control=control, cache=_cache_policy(args)),
         args.quiet,
     )
-    return _finish(execution, reporter, args.quiet)
+    return _finish(store, outcome, reporter, args.quiet)
 
 
 def cmd_retry(args: argparse.Namespace) -> int:
     from motools.store import open_store
+    from motools.workflow.launch import retry_count
 
-    sweep = open_store().get_sweep(args.name)
-    counts = {r["status"]: r["n"] for r in open_store().query(
-        "SELECT status, COUNT(*) AS n FROM runs WHERE sweep_id=? GROUP BY status", (sweep["id"],))}
-    todo = counts.get("failed", 0) + counts.get("cancelled", 0)
+    todo = retry_count(open_store(), args.name)
     if not todo:
         print(f"sweep {args.name} has no failed or cancelled runs to retry")
         return EXIT_OK
@@ -297,7 +335,7 @@ def cmd_cancel(args: argparse.Namespace) -> int:
 
     store = open_store()
     sweep = store.get_sweep(args.name)
-    if sweep["status"] in ("finished", "failed", "cancelled"):
+    if sweep["status"] in TERMINAL:
         print(f"sweep {args.name} is not running (status: {sweep['status']})")
         return EXIT_OK
     if not store.cancel_sweep(args.name):
@@ -307,7 +345,7 @@ def cmd_cancel(args: argparse.Namespace) -> int:
     while time.monotonic() < deadline:
         time.sleep(0.2)
         status = store.get_sweep(args.name)["status"]
-        if status != "running":
+        if status != Status.RUNNING:
             print(f"sweep {args.name} cancelled (status: {status})")
             return EXIT_OK
     print(f"cancel requested; worker {sweep['worker_pid']} has not stopped yet")
@@ -315,90 +353,100 @@ def cmd_cancel(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
+    from motools.liveness import shown_status
     from motools.store import open_store
-    from motools.liveness import worker_alive
 
     rows = []
-    for s in open_store().list_sweeps():
-        status = s["status"]
-        if status == "running" and not worker_alive(s):
-            status = "interrupted"
+    for s in open_store().read.sweeps():
         created = time.strftime("%Y-%m-%d %H:%M", time.localtime(s["created_at"]))
-        rows.append((s["name"], s["spec_name"] or "-", status, f"{s['n_finished']}/{s['n_runs']}",
-                     s["n_failed"], created))
+        status = shown_status(s).value
+        if s["status"] == Status.FAILED and s.get("message"):
+            status = f"failed: {s['message']}"
+        rows.append((safe_text(s["name"]), safe_text(s["spec_name"] or "-"), status,
+                     f"{s['n_finished']}/{s['n_runs']}", s["n_failed"], created))
     if not rows:
         print("no sweeps yet; start one with 'motools sweep run SPEC'")
         return 0
-    print(format_table(["name", "spec", "status", "finished", "failed", "created"], rows))
+    print(format_table(["name", "spec", "status", Status.FINISHED, Status.FAILED, "created"], rows))
     return 0
 
 
-def _print_runs(store: Any, name: str) -> None:
-    from motools.workflow.grid import short_names
+def _print_runs(store: Store, name: str) -> None:
+    from motools.evals.metrics import primary_metrics
+    from motools.params import param_labels
 
+    read = store.read
     sweep = store.get_sweep(name)
-    runs = store.runs(sweep["id"])
+    runs = read.run_rows(sweep["id"])
     if not runs:
         return
     params0 = list(json.loads(runs[0]["params"]))
-    names = short_names(params0)
-    metric_rows = store.query(
-        "SELECT s.run_id, m.metric, m.value FROM steps s JOIN metrics m "
-        "ON m.atom_id = json_extract(s.outputs, '$.eval_results') "
-        "WHERE s.run_id IN (SELECT id FROM runs WHERE sweep_id = ?)",
-        (sweep["id"],),
-    )
+    names = param_labels(params0)
+    per_run = read.run_metrics(sweep["id"])
+    tasks = sorted({t for d in per_run.values() for t in d})
     metrics: dict[int, dict[str, float]] = {}
-    for r in metric_rows:
-        metrics.setdefault(r["run_id"], {})[r["metric"]] = r["value"]
-    metric_names = sorted({m for d in metrics.values() for m in d})
+    for run_id, by_task in per_run.items():
+        for task, values in by_task.items():
+            for m, v in values.items():
+                metrics.setdefault(run_id, {})[m if len(tasks) <= 1 else f"{task}:{m}"] = v
+    metric_names = primary_metrics(sorted({m for d in metrics.values() for m in d}))
     headers = ["#", *[names[p] for p in params0], "status", *metric_names, "error"]
     rows = []
     for run in runs:
         params = json.loads(run["params"])
         m = metrics.get(run["id"], {})
-        status = run["status"] + (f" ({run['current_step']})" if run["status"] == "running" else "")
-        rows.append([run["idx"], *[params.get(p) for p in params0], status, *[m.get(k) for k in metric_names],
-                     (run["error"] or "").splitlines()[0] if run["error"] else ""])
+        status = run["status"] + (f" ({run['current_step']})" if run["status"] == Status.RUNNING else "")
+        error = safe_text(run["error"].splitlines()[0]) if run["error"] else ""
+        rows.append([run["idx"], *[params.get(p) for p in params0], status, *[m.get(k) for k in metric_names], error])
     print(format_table(headers, rows))
 
 
 def cmd_show(args: argparse.Namespace) -> int:
+    from motools.liveness import shown_status, worker_liveness
     from motools.store import open_store
-    from motools.liveness import worker_alive
 
     store = open_store()
+    read = store.read
     sweep = store.get_sweep(args.name)
-    status = sweep["status"]
-    if status == "running" and not worker_alive(sweep):
-        status = "interrupted (worker gone; resume with 'motools sweep resume NAME')".replace("NAME", args.name)
-    counts = {r["status"]: r["n"] for r in store.query(
-        "SELECT status, COUNT(*) AS n FROM runs WHERE sweep_id=? GROUP BY status", (sweep["id"],))}
-    print(f"sweep:    {sweep['name']}")
-    print(f"spec:     {sweep['spec_name'] or '-'}   workflow: {sweep['workflow']}   user: {sweep['user'] or '-'}")
+    shown = shown_status(sweep)
+    status = shown.value
+    if shown == Status.INTERRUPTED:
+        status = f"interrupted (worker gone; resume with 'motools sweep resume {args.name}')"
+    elif shown == Status.STALLED:
+        age = worker_liveness(sweep).heartbeat_age or 0
+        status = (f"stalled (worker {sweep['worker_pid']} is alive but has not written for {format_duration(age)}: "
+                  "stopped or blocked; it is not resumed elsewhere)")
+    elif sweep["status"] == Status.FAILED and sweep.get("message"):
+        status = f"failed: {safe_text(sweep['message'])}"
+    counts = read.status_counts(sweep["id"])
+    print(f"sweep:    {safe_text(sweep['name'])}")
+    print(f"spec:     {safe_text(sweep['spec_name'] or '-')}   workflow: {safe_text(sweep['workflow'] or '-')}   "
+          f"user: {safe_text(sweep['user'] or '-')}")
     print(f"status:   {status}")
     print("runs:     " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) + f" (of {sweep['n_runs']})")
     if sweep["started_at"]:
         end = sweep["finished_at"] or time.time()
         print(f"elapsed:  {format_duration(end - sweep['started_at'])}")
+    cached = read.cached_step_counts(sweep["id"])
+    if cached:
+        print("steps:    " + ", ".join(f"{step} {n}" + (f" ({c} from cache)" if c else "")
+                                       for step, (n, c) in cached.items()))
     print()
     _print_runs(store, args.name)
-    logs = store.query(
-        "SELECT r.idx, a.data FROM runs r JOIN steps s ON s.run_id = r.id JOIN atoms a "
-        "ON a.id = json_extract(s.outputs, '$.eval_results') WHERE r.sweep_id = ? ORDER BY r.idx",
-        (sweep["id"],),
-    )
-    paths = [(r["idx"], json.loads(r["data"]).get("log_path")) for r in logs if r["data"]]
-    paths = [(i, p) for i, p in paths if p]
+    atoms = read.atom_summaries(a["atom_id"] for a in read.result_atoms(sweep["id"]))
+    paths = []
+    for a in read.result_atoms(sweep["id"]):
+        data = atoms.get(a["atom_id"], {}).get("data")
+        log_path = json.loads(data).get("log_path") if data else None
+        if log_path:
+            paths.append((a["idx"], log_path))
     if paths:
         print("\nInspect logs (open with 'inspect view'):")
         for i, p in paths:
-            print(f"  #{i}: {p}")
-    failed = store.query(
-        "SELECT r.idx, s.name, s.error FROM runs r JOIN steps s ON s.run_id = r.id "
-        "WHERE r.sweep_id = ? AND s.status = 'failed' ORDER BY r.idx LIMIT 20", (sweep["id"],))
+            print(f"  #{i}: {safe_text(p)}")
+    failed = read.failed_steps(sweep["id"])
     if failed:
         print("\nfailed steps:")
         for f in failed:
-            print(f"  #{f['idx']} {f['name']}: {f['error']}")
+            print(f"  #{f['idx']} {f['name']}: {safe_text(str(f['error']))}")
     return 0

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from motools.registry import Registry
 
 if TYPE_CHECKING:
+    from motools.store.records import SampleRecord
     from motools.workflow.context import StepContext
 
 
@@ -25,11 +26,16 @@ class EvalRequest:
 
 @dataclass
 class SampleScore:
+    """One sample's result. ``score`` is the first scorer's value as a number; ``scores`` holds
+    every scorer's (``<scorer>`` or ``<scorer>/<key>``), a number where it converts, else text."""
+
     sample_id: str
     score: float
     epoch: int = 1
     answer: str | None = None
     target: str | None = None
+    scores: dict[str, float | str | None] = field(default_factory=dict)
+    explanations: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -41,6 +47,16 @@ class EvalResult:
     samples: list[SampleScore]
     log_path: str | None = None
     model: str | None = None
+
+    def sample_records(self) -> list[SampleRecord]:
+        """What the store keeps of every sample (see :meth:`StepContext.record_eval`)."""
+        from motools.store.records import SampleRecord
+
+        return [
+            SampleRecord(s.sample_id, s.epoch, dict(s.scores) or {"score": s.score}, s.answer, s.target,
+                         dict(s.explanations) or None, s.score)
+            for s in self.samples
+        ]
 
     def summary(self) -> dict[str, Any]:
         return {

@@ -1,8 +1,10 @@
-"""The :class:`Store`: reads for everyone, and the few writes the CLI and app may make.
+"""The :class:`Store`: one SQLite file and its atoms folder, opened and migrated.
 
-Run, step, metric and event rows are written only by the sweep's worker through
-:class:`~motools.store.writer.StoreWriter`; this class covers specs, sweep creation, requests
-(cancel) and every read. Methods are synchronous and short; async callers run them in a thread.
+Run, step, metric and event rows are written only by the sweep's worker
+(:mod:`motools.store.records`); sweeps are recorded and cancelled through
+:mod:`motools.store.sweeps`; every read goes through :class:`~motools.store.read.ReadModel`
+(``store.read``). This class holds the connection per thread, specs and atoms. Methods are
+synchronous and short; async callers run them in a thread.
 """
 
 from __future__ import annotations
@@ -21,9 +23,9 @@ from motools.atoms import INLINE_LIMIT, Atom, atom_id_for, canonical_json, conte
 from motools.errors import StoreError, SweepNotFound
 from motools.store.connection import connect
 from motools.store.paths import DB_NAME, resolve_home
+from motools.store.read import ReadModel
+from motools.store.records import INSERT_ATOM
 from motools.store.schema import migrate
-
-TERMINAL_SWEEP = ("finished", "failed", "cancelled", "interrupted")
 
 
 class Store:
@@ -94,93 +96,56 @@ class Store:
             )
 
     def get_spec(self, name: str) -> dict[str, Any] | None:
-        return self.query_one("SELECT * FROM specs WHERE name = ?", (name,))
+        return self.read.spec(name)
 
     def list_specs(self) -> list[dict[str, Any]]:
-        return self.query(
-            "SELECT s.name, s.yaml, s.created_at, s.updated_at, "
-            "(SELECT status FROM sweeps w WHERE w.spec_name = s.name ORDER BY w.id DESC LIMIT 1)"
-            " AS last_status FROM specs s ORDER BY s.name"
-        )
+        return self.read.specs()
 
     def delete_spec(self, name: str) -> bool:
         with self.transaction() as c:
             return c.execute("DELETE FROM specs WHERE name = ?", (name,)).rowcount > 0
 
-    # -- sweeps -------------------------------------------------------------------------------
+    # -- reads and sweep requests ------------------------------------------------------------
+    @property
+    def read(self) -> ReadModel:
+        """The read model on this thread's connection."""
+        return ReadModel(self.conn)
+
     def get_sweep(self, name: str) -> dict[str, Any]:
-        row = self.query_one("SELECT * FROM sweeps WHERE name = ?", (name,))
+        row = self.read.sweep(name)
         if row is None:
-            names = [r["name"] for r in self.query("SELECT name FROM sweeps ORDER BY id DESC LIMIT 10")]
+            names = self.read.recent_sweep_names()
             hint = f" (recent: {', '.join(names)})" if names else " (no sweeps yet)"
             raise SweepNotFound(f"no sweep named {name!r}{hint}")
         return row
 
     def list_sweeps(self) -> list[dict[str, Any]]:
-        return self.query(
-            "SELECT w.*, "
-            "(SELECT COUNT(*) FROM runs r WHERE r.sweep_id = w.id AND r.status = 'finished') AS n_finished, "
-            "(SELECT COUNT(*) FROM runs r WHERE r.sweep_id = w.id AND r.status = 'failed') AS n_failed "
-            "FROM sweeps w ORDER BY w.id DESC"
-        )
+        return self.read.sweeps(full=True)
 
     def runs(self, sweep_id: int) -> list[dict[str, Any]]:
-        return self.query("SELECT * FROM runs WHERE sweep_id = ? ORDER BY idx", (sweep_id,))
+        return self.read.runs(sweep_id)
 
     def steps(self, run_id: int) -> list[dict[str, Any]]:
-        return self.query("SELECT * FROM steps WHERE run_id = ? ORDER BY idx", (run_id,))
+        return self.read.steps(run_id)
 
-    def events(self, *, sweep_id: int | None = None, run_id: int | None = None,
-               after_id: int = 0, limit: int = 1000) -> list[dict[str, Any]]:
-        if run_id is not None:
-            return self.query(
-                "SELECT * FROM events WHERE run_id = ? AND id > ? ORDER BY id LIMIT ?",
-                (run_id, after_id, limit),
-            )
-        return self.query(
-            "SELECT * FROM events WHERE sweep_id = ? AND id > ? ORDER BY id LIMIT ?",
-            (sweep_id, after_id, limit),
-        )
-
-    def request_cancel(self, name: str) -> dict[str, Any]:
-        """Ask the sweep's worker to stop; the worker records its runs as cancelled."""
-        sweep = self.get_sweep(name)
-        with self.transaction() as c:
-            c.execute("UPDATE sweeps SET cancel_requested = 1 WHERE id = ?", (sweep["id"],))
-            c.execute(
-                "INSERT INTO requests(sweep_id, kind, payload, created_at) VALUES (?,?,?,?)",
-                (sweep["id"], "cancel", "{}", time.time()),
-            )
-        return sweep
+    def events(self, *, sweep_id: int | None = None, run_id: int | None = None, after_id: int = 0,
+               limit: int = 1000) -> list[dict[str, Any]]:
+        return self.read.events(sweep_id=sweep_id, run_id=run_id, after_id=after_id, limit=limit)
 
     def cancel_sweep(self, name: str, *, now: float | None = None) -> bool:
-        """Stop a sweep from any process. Returns True when its live worker was asked to stop;
-        with no live worker, its unfinished runs are marked cancelled here (False)."""
-        from motools.liveness import worker_alive
+        """Stop a sweep from any process (see :func:`motools.store.sweeps.cancel_sweep`)."""
+        from motools.store.sweeps import cancel_sweep
 
-        now = time.time() if now is None else now
-        sweep = self.get_sweep(name)
-        if worker_alive(sweep, now=now):
-            self.request_cancel(name)
-            return True
-        with self.transaction() as c:
-            c.execute("UPDATE runs SET status='cancelled' WHERE sweep_id=? AND status IN ('pending','running')",
-                      (sweep["id"],))
-            c.execute("UPDATE sweeps SET status='cancelled', finished_at=? WHERE id=?", (now, sweep["id"]))
-        return False
+        return cancel_sweep(self, name, now=now)
 
     def request_cancel_run(self, name: str, run_index: int) -> None:
         """Ask the worker to stop one run (grid point); the rest of the sweep goes on."""
-        sweep = self.get_sweep(name)
-        with self.transaction() as c:
-            c.execute(
-                "INSERT INTO requests(sweep_id, kind, payload, created_at) VALUES (?,?,?,?)",
-                (sweep["id"], "cancel_run", json.dumps({"run_index": run_index}), time.time()),
-            )
+        from motools.store.sweeps import request_cancel_run
+
+        request_cancel_run(self, self.get_sweep(name)["id"], run_index)
 
     def data_version(self) -> int:
-        """Changes when any other connection commits: a cheap 'anything new?' for pollers."""
-        return int(self.conn.execute("PRAGMA data_version").fetchone()[0])
+        return self.read.data_version()
 
     # -- atoms --------------------------------------------------------------------------------
     def atom_row_for(self, kind: str, payload: bytes | str, *, metadata: dict[str, Any] | None = None,
@@ -231,22 +196,16 @@ class Store:
         return self.put_atom(kind, canonical_json(obj), metadata=metadata, as_json=obj)
 
     def get_atom(self, atom_id: str) -> Atom:
-        row = self.query_one("SELECT * FROM atoms WHERE id = ?", (atom_id,))
+        row = self.read.atom(atom_id)
         if row is None:
             raise KeyError(f"no atom {atom_id!r} in {self.db_path}")
         return atom_from_row(row, self.atoms_dir)
 
     def has_atom(self, atom_id: str) -> bool:
-        return self.query_one("SELECT 1 AS x FROM atoms WHERE id = ?", (atom_id,)) is not None
+        return self.read.has_atom(atom_id)
 
     def metrics_for(self, atom_id: str) -> list[dict[str, Any]]:
-        return self.query("SELECT * FROM metrics WHERE atom_id = ? ORDER BY task, metric", (atom_id,))
-
-
-INSERT_ATOM = (
-    "INSERT OR IGNORE INTO atoms(id, kind, content_hash, path, data, size, metadata, created_at) "
-    "VALUES (?,?,?,?,?,?,?,?)"
-)
+        return self.read.metrics_for(atom_id)
 
 
 def atom_from_row(row: dict[str, Any] | sqlite3.Row, atoms_dir: Path) -> Atom:

@@ -7,11 +7,14 @@ cheap (the terminal app's start path depends on that).
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 def _v1(db: Any) -> None:
@@ -26,7 +29,7 @@ def _v1(db: Any) -> None:
             "spec_yaml": str,
             "workflow": str,
             "user": str,
-            "status": str,  # pending | running | finished | failed | cancelled | interrupted
+            "status": str,  # motools.status.SWEEP_STATUSES
             "n_runs": int,
             "max_parallel": int,
             "created_at": float,
@@ -51,7 +54,7 @@ def _v1(db: Any) -> None:
             "params": str,  # JSON: {dot.path: value}
             "config": str,  # JSON: the full resolved config
             "config_hash": str,
-            "status": str,  # pending | running | finished | failed | cancelled
+            "status": str,  # motools.status.RUN_STATUSES
             "current_step": str,
             "attempts": int,
             "started_at": float,
@@ -70,7 +73,7 @@ def _v1(db: Any) -> None:
             "run_id": int,
             "name": str,
             "idx": int,
-            "status": str,  # running | finished | failed | cancelled
+            "status": str,  # motools.status.STEP_STATUSES
             "cache_key": str,
             "cached": int,
             "progress": float,
@@ -144,12 +147,59 @@ def _v1(db: Any) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[Any], None]] = [_v1]
+def _v2(db: Any) -> None:
+    """Claim fencing, where steps ran, every score of every sample, and launch context."""
+    sweeps = db["sweeps"]
+    sweeps.add_column("claim_generation", int, not_null_default=0)
+    sweeps.add_column("worker_token", str)  # the worker process's start time: a reused pid is not it
+    sweeps.add_column("import_paths", str)  # JSON list: folders a worker searches for user modules
+    sweeps.add_column("workdir", str)  # the launching process's working directory
+    sweeps.add_column("base_hash", str)  # hash of the base config: a sweep extends only with the same one
+    steps = db["steps"]
+    steps.add_column("host", str)
+    steps.add_column("pid", int)
+    steps.add_column("node", str)  # a Ray node id, when the step ran on a cluster
+    db["cache"].add_column("workflow", str)
+    db["samples"].add_column("explanation", str)
+    db["sample_scores"].create(
+        {
+            "atom_id": str,
+            "task": str,
+            "sample_id": str,
+            "epoch": int,
+            "name": str,  # '<scorer>' or '<scorer>/<key>' for a dict-valued score
+            "value": float,  # NULL where the score is not a number
+            "text": str,  # the score as given, when it is not a number
+            "explanation": str,
+        },
+        pk=("atom_id", "task", "sample_id", "epoch", "name"),
+    )
+    db.execute(
+        "INSERT OR IGNORE INTO sample_scores(atom_id, task, sample_id, epoch, name, value) "
+        "SELECT atom_id, task, sample_id, epoch, 'score', score FROM samples"
+    )
+
+
+MIGRATIONS: list[Callable[[Any], None]] = [_v1, _v2]
 assert len(MIGRATIONS) == SCHEMA_VERSION
 
 
 def current_version(conn: sqlite3.Connection) -> int:
     return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def backup_before_migration(conn: sqlite3.Connection, version: int) -> Path | None:
+    """A consistent copy of the store (``VACUUM INTO``) in ``<home>/backups/`` before its schema
+    changes, so a migration that goes wrong can never cost a researcher their results."""
+    row = conn.execute("PRAGMA database_list").fetchone()
+    if not row or not row[2]:
+        return None
+    db_path = Path(row[2])
+    folder = db_path.parent / "backups"
+    folder.mkdir(exist_ok=True)
+    target = folder / f"{db_path.stem}-v{version}-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.db"
+    conn.execute("VACUUM INTO ?", (str(target),))
+    return target
 
 
 def migrate(conn: sqlite3.Connection) -> int:
@@ -164,6 +214,8 @@ def migrate(conn: sqlite3.Connection) -> int:
         )
     if found == SCHEMA_VERSION:
         return found
+    if found > 0:
+        backup_before_migration(conn, found)
     import sqlite_utils
 
     db = sqlite_utils.Database(conn)

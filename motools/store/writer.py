@@ -5,6 +5,10 @@ The thread drains whatever is queued into one transaction, so a thousand concurr
 cost a few hundred commits, not tens of thousands. ``await flush()`` returns once all writes
 queued before it are committed: steps call it before reporting themselves finished, which
 is what makes "finished" mean "durable".
+
+A writer may be *fenced* by a sweep's claim generation: every batch first checks that the
+sweep is still claimed with that generation, inside the batch's own transaction, so a worker
+that lost its claim (another worker took the sweep over) rolls back and never writes again.
 """
 
 from __future__ import annotations
@@ -14,11 +18,11 @@ import logging
 import queue
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
-from motools.errors import StoreError
+from motools.errors import ClaimLost, StoreError
 from motools.store.connection import connect
 
 log = logging.getLogger(__name__)
@@ -34,11 +38,19 @@ class _Flush:
         self.future = future
 
 
+class Fence(NamedTuple):
+    """The claim a writer's batches must still hold: ``sweeps.claim_generation`` of ``sweep_id``."""
+
+    sweep_id: int
+    generation: int
+
+
 class StoreWriter:
     """Owns the write connection of one worker process."""
 
-    def __init__(self, db_path: Path, *, max_batch: int = 1000):
+    def __init__(self, db_path: Path, *, max_batch: int = 1000, fence: Fence | None = None):
         self._db_path = db_path
+        self._fence = fence
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._max_batch = max_batch
         self._error: BaseException | None = None
@@ -59,11 +71,6 @@ class StoreWriter:
         self._check()
         self._queue.put((sql, list(rows), True))
 
-    def call(self, fn: Callable[[sqlite3.Connection], None]) -> None:
-        """Queue a function run on the writer's connection inside the current batch."""
-        self._check()
-        self._queue.put(fn)
-
     async def flush(self) -> None:
         """Wait until every write queued so far is committed."""
         self._check()
@@ -77,13 +84,6 @@ class StoreWriter:
                 raise StoreError("the store writer stopped")
         fut.result()
 
-    def flush_sync(self, timeout: float | None = None) -> None:
-        self._check()
-        done = threading.Event()
-        self._queue.put(done)
-        done.wait(timeout)
-        self._check()
-
     def close(self) -> None:
         if self._thread.is_alive():
             self._queue.put(_STOP)
@@ -94,8 +94,21 @@ class StoreWriter:
         return self._error
 
     def _check(self) -> None:
+        if isinstance(self._error, ClaimLost):
+            raise self._error
         if self._error is not None:
             raise StoreError(f"the store can no longer be written: {self._error}") from self._error
+
+    def _check_fence(self, conn: sqlite3.Connection) -> None:
+        fence = self._fence
+        if fence is None:
+            return
+        row = conn.execute("SELECT claim_generation FROM sweeps WHERE id = ?", (fence.sweep_id,)).fetchone()
+        if row is None or int(row[0] or 0) != fence.generation:
+            raise ClaimLost(
+                f"another worker claimed this sweep (generation {row[0] if row else '?'}, ours {fence.generation}); "
+                "this worker stops without writing"
+            )
 
     # -- writer thread ------------------------------------------------------------------------
     def _run(self) -> None:
@@ -119,13 +132,13 @@ class StoreWriter:
             waiters: list[Any] = []
             try:
                 conn.execute("BEGIN IMMEDIATE")
+                if any(op is not _STOP and not isinstance(op, _Flush) for op in batch):
+                    self._check_fence(conn)
                 for op in batch:
                     if op is _STOP:
                         stop = True
-                    elif isinstance(op, (_Flush, threading.Event)):
+                    elif isinstance(op, _Flush):
                         waiters.append(op)
-                    elif callable(op):
-                        op(conn)
                     elif len(op) == 3:
                         conn.executemany(op[0], op[1])
                     else:
@@ -138,19 +151,19 @@ class StoreWriter:
                 except sqlite3.Error:
                     pass
                 self._error = exc
-                waiters.extend(op for op in batch if isinstance(op, (_Flush, threading.Event)))
+                waiters.extend(op for op in batch if isinstance(op, _Flush))
                 self._release(waiters, exc)
                 self._fail_rest(exc)
                 break
             self._release(waiters, None)
         conn.close()
 
-    def _release(self, waiters: list[Any], exc: BaseException | None) -> None:
+    def _release(self, waiters: list[_Flush], exc: BaseException | None) -> None:
         for w in waiters:
-            if isinstance(w, threading.Event):
-                w.set()
-            else:
+            try:
                 w.loop.call_soon_threadsafe(_resolve, w.future, exc)
+            except RuntimeError:  # the loop has closed: nobody waits any more
+                pass
 
     def _fail_rest(self, exc: BaseException) -> None:
         while True:
@@ -158,7 +171,7 @@ class StoreWriter:
                 op = self._queue.get_nowait()
             except queue.Empty:
                 return
-            if isinstance(op, (_Flush, threading.Event)):
+            if isinstance(op, _Flush):
                 self._release([op], exc)
 
 
@@ -167,5 +180,7 @@ def _resolve(fut: asyncio.Future[None], exc: BaseException | None) -> None:
         return
     if exc is None:
         fut.set_result(None)
+    elif isinstance(exc, ClaimLost):
+        fut.set_exception(exc)
     else:
         fut.set_exception(StoreError(f"the store can no longer be written: {exc}"))

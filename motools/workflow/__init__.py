@@ -2,20 +2,19 @@
 
 from motools.workflow.base import Step, Workflow
 from motools.workflow.context import StepContext
+from motools.workflow.events import RunEvent, RunObserver, SweepControl
 from motools.workflow.grid import expand_grid
-from motools.workflow.state import StepState, WorkflowState
-from motools.workflow.sweep import (
-    create_sweep,
-    launch_detached,
-    spawn_worker,
-    load_sweep_states,
+from motools.workflow.launch import (
+    SweepOutcome,
+    detach_sweep,
+    execute_sweep,
+    record_sweep,
     resume_sweep,
-    run_spec,
     run_sweep,
 )
+from motools.workflow.state import StepState, WorkflowState
 
 __all__ = [
-    "Step", "StepContext", "StepState", "Workflow", "WorkflowState", "create_sweep", "expand_grid",
-    "launch_detached", "load_sweep_states",
-    "resume_sweep", "run_spec", "run_sweep", "spawn_worker",
+    "RunEvent", "RunObserver", "Step", "StepContext", "StepState", "SweepControl", "SweepOutcome", "Workflow",
+    "WorkflowState", "detach_sweep", "execute_sweep", "expand_grid", "record_sweep", "resume_sweep", "run_sweep",
 ]

@@ -10,7 +10,6 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from motools.errors import SpecError
 
 
 def expand_grid(param_grid: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
@@ -26,12 +25,6 @@ def grid_size(param_grid: Mapping[str, Sequence[Any]]) -> int:
     return n
 
 
-def short_names(paths: Sequence[str]) -> dict[str, str]:
-    """Leaf names for dot paths (``learning_rate``), the full path only where two leaves collide."""
-    leaves = [p.rsplit(".", 1)[-1] for p in paths]
-    return {p: (leaf if leaves.count(leaf) == 1 else p) for p, leaf in zip(paths, leaves)}
-
-
 def set_path(data: dict[str, Any], path: str, value: Any) -> None:
     """Set ``a.b.c`` in nested dicts, creating intermediate dicts as needed."""
     parts = path.split(".")
@@ -45,11 +38,24 @@ def set_path(data: dict[str, Any], path: str, value: Any) -> None:
     node[parts[-1]] = value
 
 
-def get_path(data: Any, path: str) -> Any:
-    node = data
-    for part in path.split("."):
-        node = node[part] if isinstance(node, Mapping) else getattr(node, part)
-    return node
+def plain(value: Any) -> Any:
+    """numpy scalars and arrays as plain numbers and lists (what a spec and the store hold)."""
+    if type(value).__module__ == "numpy":
+        return value.tolist() if hasattr(value, "tolist") else value
+    if isinstance(value, tuple):
+        return [plain(v) for v in value]
+    return value
+
+
+def grid_for_spec(param_grid: Mapping[Any, Any]) -> dict[str, Any]:
+    """A grid as a spec stores it: plain values (numpy arrays and scalars become lists and numbers)."""
+    out: dict[str, Any] = {}
+    for key, values in param_grid.items():
+        values = plain(values)
+        if isinstance(values, list):
+            values = [plain(v) for v in values]
+        out[key] = values
+    return out
 
 
 def _model_of(annotation: Any) -> type[BaseModel] | None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -11,6 +13,27 @@ from pydantic import BaseModel, ValidationError
 from motools.errors import SpecError
 from motools.workflow.base import Workflow
 from motools.workflow.grid import check_grid, expand_grid, set_path
+
+
+@dataclass
+class RunPlan:
+    """One grid point: its parameters, resolved config and its row in the store."""
+
+    index: int
+    params: dict[str, Any]
+    config: BaseModel
+    config_hash: str
+    run_id: int = 0
+    status: str = ""
+
+
+def plans_from_rows(workflow: Workflow, rows: Sequence[Mapping[str, Any]]) -> list[RunPlan]:
+    """The recorded runs of a sweep as plans (the worker runs what was recorded, as recorded)."""
+    return [
+        RunPlan(int(r["idx"]), json.loads(r["params"]), workflow.config_model.model_validate(json.loads(r["config"])),
+                str(r["config_hash"]), int(r["id"]), str(r["status"]))
+        for r in rows
+    ]
 
 
 def pydantic_problems(exc: ValidationError, prefix: str = "") -> list[tuple[str, str]]:

@@ -22,7 +22,7 @@ def resolve_workflow(ref: str | Workflow) -> Workflow:
     if ":" not in path:
         raise ValueError(
             f"unknown workflow {ref!r}; known: {', '.join(sorted(WORKFLOWS))} "
-            "(or give a 'module:attribute' path)"
+            "(or give a 'package.module:attribute' path)"
         )
     obj = resolve_import(path, what="object")
     if not isinstance(obj, Workflow):
@@ -31,8 +31,18 @@ def resolve_workflow(ref: str | Workflow) -> Workflow:
 
 
 def workflow_ref(workflow: Workflow) -> str:
-    """The name a spec should store for ``workflow``: its short name if registered."""
+    """What a stored sweep names ``workflow`` by: its short name if registered, else where a
+    worker can import it again. A workflow that cannot be imported again is refused, since its
+    sweep could then never be resumed or retried."""
+    located = workflow.locate()
     for name, path in WORKFLOWS.items():
-        if path == workflow.import_path or name == workflow.name:
+        if path == located:
             return name
-    return workflow.import_path or workflow.name
+    if located is None:
+        where = "the script being run (__main__)" if workflow.module == "__main__" else repr(workflow.module)
+        raise ValueError(
+            f"workflow {workflow.name!r} was defined in {where}, where a worker process cannot import it again "
+            "to resume or retry the sweep: define it at the top level of a module (e.g. myexp/workflows.py, "
+            "as 'my_workflow = Workflow(...)'), import it from there, or give it import_path='module:attribute'"
+        )
+    return located

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from motools.status import Status
 
 
 @dataclass
 class StepState:
     name: str
-    status: str = "pending"  # pending | running | finished | failed | cancelled
+    status: str = Status.PENDING
     cache_key: str | None = None
     cached: bool = False
     output_atoms: dict[str, str] = field(default_factory=dict)
@@ -18,25 +22,36 @@ class StepState:
     finished_at: float | None = None
     error: str | None = None
 
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> StepState:
+        """A step as the store recorded it."""
+        return cls(
+            name=row["name"], status=row["status"], cache_key=row["cache_key"], cached=bool(row["cached"]),
+            output_atoms=json.loads(row["outputs"] or "{}"), started_at=row["started_at"],
+            finished_at=row["finished_at"], error=row.get("error"),
+        )
+
 
 @dataclass
 class WorkflowState:
     """One run of a workflow: its resolved config and every step's state.
 
     ``state.get_step_state("evaluate_model").output_atoms["eval_results"]`` is the atom id of
-    the evaluation results; ``home`` says which store holds it.
+    the evaluation results; ``home`` says which store holds it; ``result_outputs`` lists the
+    ``(step, output)`` pairs the workflow declares as evaluation results.
     """
 
     workflow_name: str
     config: Any
     params: dict[str, Any]
     step_states: dict[str, StepState]
-    status: str = "pending"
+    status: str = Status.PENDING
     run_id: int | None = None
     run_index: int | None = None
     sweep_name: str | None = None
     home: str | None = None
     error: str | None = None
+    result_outputs: list[tuple[str, str]] = field(default_factory=list)
 
     def get_step_state(self, name: str) -> StepState:
         try:

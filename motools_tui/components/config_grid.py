@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from motools.status import Status
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
@@ -34,7 +35,7 @@ from motools_tui.core.sweepmodel import RunView, SweepModel
 
 PANE_H = 6
 MIN_PANE_W = 34
-STATUSES = ("pending", "running", "finished", "failed", "cancelled")
+STATUSES = (Status.PENDING, Status.RUNNING, Status.FINISHED, Status.FAILED, Status.CANCELLED)
 
 
 class ConfigGrid(ScrollView, can_focus=True):
@@ -119,7 +120,7 @@ class ConfigGrid(ScrollView, can_focus=True):
     def tick(self) -> None:
         """Redraw if a visible run is running (its elapsed time moves)."""
         first, last = self._visible_range()
-        if any(v.status == "running" for v in self.views[first : last + 1]):
+        if any(v.status == Status.RUNNING for v in self.views[first : last + 1]):
             self.refresh()
 
     # -- geometry -----------------------------------------------------------------------------
@@ -295,25 +296,25 @@ class ConfigGrid(ScrollView, can_focus=True):
         if within == 1:
             return truncate(self.model.params_text(v) or "(no parameters)", inner), base
         if within == 2:
-            if v.status == "running":
+            if v.status == Status.RUNNING:
                 frac = v.progress_fraction
                 pct = f" {int(frac * 100):3d}%" if frac is not None else ""
                 step = v.current_step or "starting"
                 bar_w = max(4, min(12, inner - len(step) - len(pct) - 1))
                 if len(step) + 1 + bar_w + len(pct) > inner:
                     step = truncate(step, max(3, inner - bar_w - len(pct) - 1))
-                return f"{step} {bar(frac, bar_w)}{pct}", styles["running"]
-            if v.status == "failed":
+                return f"{step} {bar(frac, bar_w)}{pct}", styles[Status.RUNNING]
+            if v.status == Status.FAILED:
                 where = f"{v.current_step}: " if v.current_step else ""
-                return truncate(f"{where}{first_line(v.error) or 'failed'}", inner), styles["failed"]
-            if v.status == "cancelled":
-                return truncate(f"cancelled{' in ' + v.current_step if v.current_step else ''}", inner), dim
-            if v.status == "finished":
+                return truncate(f"{where}{first_line(v.error) or Status.FAILED}", inner), styles[Status.FAILED]
+            if v.status == Status.CANCELLED:
+                return truncate(f"{Status.CANCELLED}{' in ' + v.current_step if v.current_step else ''}", inner), dim
+            if v.status == Status.FINISHED:
                 return truncate("all steps finished", inner), dim
             return "waiting for a slot", dim
         if within == 3:
             elapsed = format_duration(v.elapsed(self.clock()))
-            info = v.metric if v.status == "finished" else (v.step_message or v.metric or "")
+            info = v.metric if v.status == Status.FINISHED else (v.step_message or v.metric or "")
             return truncate(f"{elapsed} · {info}" if info else elapsed, inner), base
         return truncate(v.last_log or "", inner), dim
 
@@ -361,14 +362,14 @@ class ConfigGrid(ScrollView, can_focus=True):
         cols = self._list_columns(width)
         status_style = styles.get(v.status, styles["base"])
         frac = v.progress_fraction
-        if v.status == "running":
+        if v.status == Status.RUNNING:
             prog = bar(frac, 6) + (f" {int(frac * 100):3d}%" if frac is not None else "     ")
-        elif v.status == "finished":
+        elif v.status == Status.FINISHED:
             prog = bar(1.0, 6) + " 100%"
         else:
             prog = ""
-        info = v.metric if v.status == "finished" else (
-            first_line(v.error) if v.status == "failed" else (v.step_message or v.metric or ""))
+        info = v.metric if v.status == Status.FINISHED else (
+            first_line(v.error) if v.status == Status.FAILED else (v.step_message or v.metric or ""))
         cells = {
             "idx": (("▸" if cursor else " ") + str(v.idx)).rjust(cols["idx"]),
             "status": f"{status_symbol(v.status)} {v.status}",

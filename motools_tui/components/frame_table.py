@@ -7,7 +7,7 @@ from typing import Any
 from rich.text import Text
 from textual.widgets import DataTable
 
-from motools_tui.core.results import fmt
+from motools.text import format_value as fmt
 
 MAX_ROWS = 2_000  # a DataTable of 10,000 rows costs seconds and ~100 MB; filter or sort to see others
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from motools.status import Status
 from textual.content import Content
 from textual.widgets import Static
 
 from motools_tui.core.clock import Clock, system_clock
 from motools_tui.core.format import bar, first_line, format_duration, status_symbol
 
-STEP_STYLE = {"finished": "$success", "failed": "$error", "running": "$primary", "cancelled": "$warning"}
+STEP_STYLE = {Status.FINISHED: "$success", Status.FAILED: "$error", Status.RUNNING: "$primary", Status.CANCELLED: "$warning"}
 
 
 class StepTimeline(Static):
@@ -29,24 +30,24 @@ class StepTimeline(Static):
         width = max(len(n) for n in names) if names else 10
         for i, name in enumerate(names):
             s = by_name.get(name)
-            status = s["status"] if s else "pending"
+            status = s["status"] if s else Status.PENDING
             style = STEP_STYLE.get(status, "dim")
             parts.append((f"{status_symbol(status)} {status:<9} ", style))
             parts.append(f"{name:<{width}}  ")
             if s:
                 start = s.get("started_at")
-                end = s.get("finished_at") or (now if status == "running" else None)
+                end = s.get("finished_at") or (now if status == Status.RUNNING else None)
                 offset = f"+{format_duration(start - t0)}" if start and t0 else ""
                 dur = format_duration(end - start) if start and end else "-"
                 parts.append((f"{offset:>7} {dur:>7}", "dim"))
-                if status == "running" and s.get("progress_total"):
+                if status == Status.RUNNING and s.get("progress_total"):
                     frac = (s.get("progress") or 0) / s["progress_total"]
                     parts.append(f"  {bar(frac, 10)} {int(frac * 100)}%")
-                if s.get("progress_message") and status == "running":
+                if s.get("progress_message") and status == Status.RUNNING:
                     parts.append((f"  {s['progress_message']}", "dim"))
                 if s.get("cached"):
                     parts.append(("  (cached)", "dim"))
-                if status == "failed" and s.get("error"):
+                if status == Status.FAILED and s.get("error"):
                     parts.append((f"  {first_line(s['error'])}", "$error"))
             if i < len(names) - 1:
                 parts.append("\n")

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
+from motools.status import Status
 from textual.content import Content
 from textual.widgets import Static
 
 from motools_tui.core.clock import Clock, system_clock
 from motools_tui.core.format import STATUS_SYMBOLS, bar, format_duration, status_symbol
-from motools_tui.core.liveness import display_status
 from motools_tui.core.sweepmodel import SweepModel
 
 STATUS_STYLE = {
-    "finished": "$success",
-    "failed": "$error",
-    "running": "$primary",
-    "cancelled": "$warning",
-    "interrupted": "$warning",
+    Status.FINISHED: "$success",
+    Status.FAILED: "$error",
+    Status.RUNNING: "$primary",
+    Status.CANCELLED: "$warning",
+    Status.INTERRUPTED: "$warning",
 }
 
 
@@ -33,7 +33,7 @@ class SweepHeader(Static):
         m = self.model
         width = self.size.width or 80
         now = self.clock()
-        status = display_status(m.sweep, m.alive)
+        status = m.shown_status
         colour = STATUS_STYLE.get(status, "")
         parts: list[str | tuple[str, str]] = [
             (f"{m.name}  ", "bold"),
@@ -41,7 +41,7 @@ class SweepHeader(Static):
         ]
         if m.alive and m.sweep.get("worker_pid"):
             parts.append((f"  worker {m.sweep['worker_pid']}", "dim"))
-        elif status == "interrupted":
+        elif status == Status.INTERRUPTED:
             parts.append(("  worker gone: retry (t) resumes it", "dim"))
         parts.append((f"  filter: {self.status_filter or 'all'}  view: {self.view_mode}", "dim"))
 
@@ -51,7 +51,7 @@ class SweepHeader(Static):
         elapsed = format_duration(end - started) if started else "-"
         eta = m.eta(now)
         counts = "  ".join(
-            f"{STATUS_SYMBOLS[s]} {m.counts.get(s, 0)}" for s in ("finished", "failed", "cancelled", "running", "pending")
+            f"{STATUS_SYMBOLS[s]} {m.counts.get(s, 0)}" for s in (Status.FINISHED, Status.FAILED, Status.CANCELLED, Status.RUNNING, Status.PENDING)
         )
         pct = int(round(m.fraction() * 100))
         tail = f" {done}/{total} {pct:3d}%  {counts}  elapsed {elapsed}  ETA {format_duration(eta) if eta else '-'}"

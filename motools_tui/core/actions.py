@@ -11,9 +11,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from motools.liveness import worker_alive
+from motools.names import NAME_RULE, is_valid_name
+from motools.status import TERMINAL
 from motools_tui.core.clock import Clock, system_clock
-from motools_tui.core.liveness import worker_alive
-from motools_tui.core.specinfo import NAME_RE
 
 
 class ActionError(Exception):
@@ -27,53 +28,56 @@ def default_sweep_name(spec_name: str, clock: Clock = system_clock) -> str:
 def check_launch(store: Any, sweep_name: str, max_parallel: Any) -> tuple[str, int]:
     """Validate the launch dialog's fields; raises ActionError naming the field."""
     name = (sweep_name or "").strip()
-    if not NAME_RE.match(name):
-        raise ActionError("sweep name: use letters, digits, '.', '_' or '-' (up to 100), starting with a letter or digit")
+    if not is_valid_name(name):
+        raise ActionError(f"sweep name: use {NAME_RULE}")
     try:
         mp = int(str(max_parallel).strip())
     except ValueError:
         raise ActionError(f"max_parallel: expected a whole number, got {max_parallel!r}") from None
     if not 1 <= mp <= 10_000:
         raise ActionError("max_parallel: must be between 1 and 10000")
-    if store.query_one("SELECT 1 AS x FROM sweeps WHERE name = ?", (name,)) is not None:
+    if store.read.sweep_exists(name):
         raise ActionError(f"sweep name: a sweep named {name!r} already exists; choose another")
     return name, mp
 
 
 def launch(store: Any, spec_yaml: str, sweep_name: str, max_parallel: int) -> dict[str, Any]:
-    """Record the sweep and start its detached worker; returns the sweep row."""
+    """Record the sweep and start its detached worker (as ``motools sweep run --detach`` does);
+    returns the sweep row."""
     from motools.errors import SpecError
     from motools.specs import parse_spec_text
-    from motools.workflow.sweep import launch_detached
+    from motools.workflow.launch import detach_sweep, record_sweep
 
     try:
         spec = parse_spec_text(spec_yaml, resolve=False)
-        return launch_detached(spec, name=sweep_name, max_parallel=max_parallel, store=store)
+        recorded = record_sweep(spec, name=sweep_name, max_parallel=max_parallel, store=store)
     except SpecError as exc:
         raise ActionError(str(exc)) from None
+    detach_sweep(recorded.sweep["name"], store=store, max_parallel=max_parallel)
+    return recorded.sweep
 
 
 def retry(store: Any, name: str, clock: Clock = system_clock) -> int:
     """Start a worker that re-runs the sweep's failed, cancelled and unfinished runs."""
-    sweep = store.get_sweep(name)
-    if worker_alive(sweep, now=clock()):
-        raise ActionError(f"sweep {name} still has a live worker (pid {sweep['worker_pid']}); "
-                          "retry once it stops, or cancel it first")
-    row = store.query_one(
-        "SELECT COUNT(*) AS n FROM runs WHERE sweep_id = ? AND status != 'finished'", (sweep["id"],))
-    n = int(row["n"]) if row else 0
-    if n == 0:
-        raise ActionError(f"sweep {name}: every run finished; nothing to retry")
-    from motools.workflow.sweep import spawn_worker
+    from motools.errors import MotoolsError
+    from motools.store.sweeps import prepare_to_run
+    from motools.workflow.launch import detach_sweep, retry_count
 
-    spawn_worker(name, store)
+    try:
+        n = retry_count(store, name)
+        if n == 0:
+            raise ActionError(f"sweep {name}: every run finished; nothing to retry")
+        prepare_to_run(store, name, now=clock())
+    except MotoolsError as exc:
+        raise ActionError(str(exc)) from None
+    detach_sweep(name, store=store)
     return n
 
 
 def cancel_sweep(store: Any, name: str, clock: Clock = system_clock) -> str:
     """Ask the worker to stop the sweep; a sweep without a live worker is marked cancelled."""
     sweep = store.get_sweep(name)
-    if sweep["status"] in ("finished", "failed", "cancelled"):
+    if sweep["status"] in TERMINAL:
         raise ActionError(f"sweep {name} is not running ({sweep['status']})")
     if store.cancel_sweep(name, now=clock()):
         return "cancel requested"

@@ -6,15 +6,17 @@ imported inside the functions so that importing this module stays free.
 
 from __future__ import annotations
 
-import math
 import operator
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from motools.status import Status
+from motools.text import format_value
+
 if TYPE_CHECKING:
-    import pandas as pd
+    pass
 
 LEAD_COLS = ("run", "status", "task")
 LOWER_IS_BETTER = re.compile(r"(loss|error|perplexity|ppl|latency|time|cost|regret)", re.I)
@@ -36,11 +38,10 @@ class Results:
     n_runs: int
     n_finished: int
     sweep_status: str = ""
-    log_params: set[str] = field(default_factory=set)
 
     @property
     def finished(self) -> Any:
-        return self.df[self.df["status"] == "finished"]
+        return self.df[self.df["status"] == Status.FINISHED]
 
 
 def load(store: Any, name: str) -> Results:
@@ -53,21 +54,9 @@ def load(store: Any, name: str) -> Results:
     param_cols = cols[:lead_at]
     metric_cols = [c for c in cols[lead_at:] if c not in LEAD_COLS]
     tasks = sorted({str(t) for t in df["task"].dropna().unique()}) if "task" in df else []
-    n_finished = int((df.drop_duplicates("run")["status"] == "finished").sum()) if len(df) else 0
-    log_params = {c for c in param_cols if _wants_log(df[c])}
+    n_finished = int((df.drop_duplicates("run")["status"] == Status.FINISHED).sum()) if len(df) else 0
     return Results(name, df, param_cols, metric_cols, tasks, int(sweep.get("n_runs") or 0), n_finished,
-                   str(sweep.get("status") or ""), log_params)
-
-
-def _wants_log(column: Any) -> bool:
-    import pandas as pd
-
-    if not pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
-        return False
-    values = column.dropna().unique()
-    if len(values) < 2 or (values <= 0).any():
-        return False
-    return float(values.max()) / float(values.min()) > 100
+                   str(sweep.get("status") or ""))
 
 
 def default_group_cols(results: Results) -> list[str]:
@@ -109,29 +98,10 @@ def best_text(results: Results, metric: str) -> str:
     if idx is None:
         return "best: - (no finished run yet)"
     row = df.loc[idx]
-    params = " ".join(f"{c}={fmt(row[c])}" for c in results.param_cols)
+    params = " ".join(f"{c}={format_value(row[c])}" for c in results.param_cols)
     task = f" [{row['task']}]" if len(results.tasks) > 1 else ""
     arrow = "max" if higher_is_better(metric) else "min"
-    return f"best ({arrow} {metric}): run #{int(row['run'])} {params}{task} → {fmt(row[metric])}"
-
-
-def fmt(value: Any) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "-"
-        return f"{value:.4g}"
-    try:
-        import numpy as np
-
-        if isinstance(value, np.floating):
-            return "-" if np.isnan(value) else f"{float(value):.4g}"
-        if isinstance(value, np.integer):
-            return str(int(value))
-    except ImportError:  # pragma: no cover
-        pass
-    return str(value)
+    return f"best ({arrow} {metric}): run #{int(row['run'])} {params}{task} → {format_value(row[metric])}"
 
 
 _OPS = {"<=": operator.le, ">=": operator.ge, "!=": operator.ne, "=": operator.eq, "<": operator.lt, ">": operator.gt}

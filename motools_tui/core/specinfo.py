@@ -10,7 +10,6 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 DEFAULT_WORKFLOW = "train_and_evaluate"
 
 
@@ -34,15 +33,14 @@ class SpecSummary:
 
 
 def grid_lines(grid: dict[str, list[Any]], size: int | None) -> str:
-    from motools_tui.core.format import format_value
+    from motools.params import param_labels
+    from motools.text import format_value
 
     if size is None:
         return "grid: unreadable"
     if not grid:
         return "grid: 1 config (no parameters swept)"
-    from motools_tui.core.sweepmodel import param_names
-
-    names = param_names(list(grid))
+    names = param_labels(list(grid))
     lines = [f"grid: {size} config{'s' if size != 1 else ''}"]
     for path, values in grid.items():
         shown = ", ".join(format_value(v) for v in values)

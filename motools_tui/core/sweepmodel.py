@@ -1,6 +1,6 @@
 """What the sweep screen shows, as plain data: one :class:`RunView` per grid point.
 
-The :class:`~motools_tui.core.watch.SweepWatcher` produces :class:`SweepUpdate` objects in a
+The :class:`~motools.store.watch.SweepWatcher` produces :class:`SweepUpdate` objects in a
 worker thread; :class:`SweepModel` applies them on the UI thread (dictionary updates only) and
 answers the questions the widgets ask (counts, progress, ETA, filtering).
 """
@@ -8,12 +8,19 @@ answers the questions the widgets ask (counts, progress, ETA, filtering).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from motools_tui.core.format import TERMINAL_RUN, format_value
+from motools.evals.metrics import primary_metrics
+from motools.liveness import Liveness, status_shown
+from motools.params import param_labels
+from motools.status import TERMINAL, Status
+from motools.store.watch import SweepUpdate
+from motools.text import format_value
 
-STATUS_FILTERS: tuple[str | None, ...] = (None, "running", "failed", "finished", "pending", "cancelled")
+STATUS_FILTERS: tuple[str | None, ...] = (
+    None, Status.RUNNING, Status.FAILED, Status.FINISHED, Status.PENDING, Status.CANCELLED,
+)
 
 
 @dataclass
@@ -21,7 +28,7 @@ class RunView:
     id: int
     idx: int
     params: dict[str, Any]
-    status: str = "pending"
+    status: str = Status.PENDING
     current_step: str | None = None
     attempts: int = 0
     started_at: float | None = None
@@ -43,43 +50,27 @@ class RunView:
     def elapsed(self, now: float) -> float | None:
         if self.started_at is None:
             return None
-        end = self.finished_at if self.status in TERMINAL_RUN and self.finished_at else now
+        end = self.finished_at if self.status in TERMINAL and self.finished_at else now
         return max(0.0, end - self.started_at)
-
-
-@dataclass
-class SweepUpdate:
-    """What changed since the last poll (``full``: ``runs`` holds every run)."""
-
-    sweep: dict[str, Any]
-    alive: bool
-    counts: dict[str, int]
-    runs: list[dict[str, Any]] = field(default_factory=list)
-    full: bool = False
-    progress: dict[int, tuple[float | None, float | None, str | None]] = field(default_factory=dict)
-    metrics: dict[int, str] = field(default_factory=dict)
-    last_logs: dict[int, str] = field(default_factory=dict)
-    sweep_log: str | None = None
-
-
-def param_names(paths: list[str]) -> dict[str, str]:
-    """Leaf names for dot paths, the full path where two leaves collide (as collation does)."""
-    leaves = [p.rsplit(".", 1)[-1] for p in paths]
-    return {p: (leaf if leaves.count(leaf) == 1 else p) for p, leaf in zip(paths, leaves)}
 
 
 def metric_text(values: dict[str, float]) -> str:
     """``accuracy=0.7`` for the primary metrics of a run (companions like stderr left out)."""
-    primary = {k: v for k, v in values.items() if k.rsplit("/", 1)[-1] not in ("stderr", "std", "var")}
-    chosen = primary or values
-    return " ".join(f"{k}={format_value(v)}" for k, v in sorted(chosen.items()))
+    return " ".join(f"{k}={format_value(values[k])}" for k in primary_metrics(sorted(values)))
+
+
+def run_metric_text(tasks: dict[str, dict[str, float]]) -> str:
+    """A run's metrics over its tasks: ``accuracy=0.7``, or ``task:accuracy=0.7 ...`` for several."""
+    if len(tasks) == 1:
+        return metric_text(next(iter(tasks.values())))
+    return " ".join(f"{t}:{metric_text(v)}" for t, v in sorted(tasks.items()))
 
 
 class SweepModel:
     def __init__(self, name: str):
         self.name = name
-        self.sweep: dict[str, Any] = {"name": name, "status": "pending"}
-        self.alive = False
+        self.sweep: dict[str, Any] = {"name": name, "status": Status.PENDING}
+        self.liveness = Liveness(False)
         self.runs: dict[int, RunView] = {}  # by run id
         self.order: list[int] = []  # run ids in grid order
         self.counts: dict[str, int] = {}
@@ -93,7 +84,7 @@ class SweepModel:
     def apply(self, update: SweepUpdate) -> set[int]:
         """Apply an update; returns the ids of runs whose view changed."""
         self.sweep = update.sweep
-        self.alive = update.alive
+        self.liveness = update.liveness
         self.counts = dict(update.counts)
         if update.sweep_log is not None:
             self.sweep_log = update.sweep_log
@@ -112,7 +103,7 @@ class SweepModel:
             for rid in self.order:
                 paths.extend(p for p in self.runs[rid].params if p not in paths)
             self.paths = paths
-            self.names = param_names(paths)
+            self.names = param_labels(paths)
         else:
             for row in update.runs:
                 view = self.runs.get(row["id"])
@@ -125,10 +116,10 @@ class SweepModel:
             if view is not None:
                 view.step_progress, view.step_total, view.step_message = done, total, message
                 changed.add(rid)
-        for rid, text in update.metrics.items():
+        for rid, tasks in update.metrics.items():
             view = self.runs.get(rid)
             if view is not None:
-                view.metric = text
+                view.metric = run_metric_text(tasks)
                 changed.add(rid)
         for rid, text in update.last_logs.items():
             view = self.runs.get(rid)
@@ -143,12 +134,21 @@ class SweepModel:
 
     # -- questions ----------------------------------------------------------------------------
     @property
+    def alive(self) -> bool:
+        return self.liveness.alive
+
+    @property
+    def shown_status(self) -> Status:
+        """The sweep's status as a person reads it (interrupted, stalled)."""
+        return status_shown(self.sweep.get("status"), self.liveness)
+
+    @property
     def total(self) -> int:
         return len(self.order) or int(self.sweep.get("n_runs") or 0)
 
     @property
     def done(self) -> int:
-        return sum(self.counts.get(s, 0) for s in TERMINAL_RUN)
+        return sum(self.counts.get(s, 0) for s in TERMINAL)
 
     def fraction(self) -> float:
         """Share of runs that reached an end (finished, failed or cancelled)."""
@@ -161,7 +161,7 @@ class SweepModel:
         remaining = self.total - self.done
         if not self.alive or not started or remaining <= 0:
             return None
-        done = self.counts.get("finished", 0) + self.counts.get("failed", 0)
+        done = self.counts.get(Status.FINISHED, 0) + self.counts.get(Status.FAILED, 0)
         if done <= 0:
             return None
         rate = done / max(1e-9, now - float(started))
@@ -188,13 +188,13 @@ def _params(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _fill(view: RunView, row: dict[str, Any]) -> None:
-    view.status = row.get("status") or "pending"
+    view.status = row.get("status") or Status.PENDING
     view.current_step = row.get("current_step")
     view.attempts = int(row.get("attempts") or 0)
     view.started_at = row.get("started_at")
     view.finished_at = row.get("finished_at")
     view.error = row.get("error")
-    if view.status != "running":
-        if view.status == "finished":
+    if view.status != Status.RUNNING:
+        if view.status == Status.FINISHED:
             view.step_progress = view.step_total = None
-        view.step_message = view.step_message if view.status == "running" else None
+        view.step_message = None

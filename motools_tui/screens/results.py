@@ -11,16 +11,16 @@ from typing import Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-
-TABS = Binding.Group("Tabs")
 from textual.content import Content
 from textual.widgets import Footer, Input, Static, TabbedContent, TabPane
 
+from motools.status import Status
 from motools_tui.components.chart_view import ChartView
 from motools_tui.components.frame_table import MAX_ROWS, FrameTable
 from motools_tui.polling import Polled
 from motools_tui.screens.base import BaseScreen
 
+TABS = Binding.Group("Tabs")
 
 @dataclass(frozen=True)
 class View:
@@ -107,17 +107,17 @@ e writes the table as CSV, i the CI table, p the chart as a PNG (drawn by matplo
     # -- loading ------------------------------------------------------------------------------
     def _read(self, force: bool) -> Any:
         from motools_tui.core import results as core
-        from motools_tui.core.watch import _Reader
+        from motools.status import TERMINAL
+        from motools.store.watch import Watcher
 
         if self._watcher is None:
-            self._watcher = _Reader(self.mapp.store_path)
+            self._watcher = Watcher(self.mapp.store_path)
         store = self.mapp.store
         if not self._watcher.changed() and not force:
             return None
-        row = store.query_one(
-            "SELECT w.status, (SELECT COUNT(*) FROM runs r WHERE r.sweep_id = w.id AND r.status IN "
-            "('finished','failed','cancelled')) AS n FROM sweeps w WHERE w.name = ?", (self.sweep_name,))
-        key = (row or {}).get("n"), (row or {}).get("status")
+        sweep = store.read.sweep(self.sweep_name) or {}
+        counts = store.read.status_counts(sweep["id"]) if sweep else {}
+        key = sum(n for s, n in counts.items() if s in TERMINAL), sweep.get("status")
         if key == self._finished_seen and not force:
             return None
         self._finished_seen = key
@@ -158,7 +158,7 @@ e writes the table as CSV, i the CI table, p the chart as a PNG (drawn by matplo
                 if view.sort:
                     df = core.sort_frame(df, *view.sort)
                 out["table"] = df
-                out["best"] = core.best_index(df[df["status"] == "finished"], view.metric) if view.metric else None
+                out["best"] = core.best_index(df[df["status"] == Status.FINISHED], view.metric) if view.metric else None
                 out["best_text"] = core.best_text(results, view.metric) if view.metric else "no metrics yet"
                 if view.metric:
                     try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from motools.status import Status
 from textual.app import ComposeResult
 from textual.binding import Binding
 
@@ -15,7 +16,7 @@ from textual.widgets import Footer, Log, Static, TabbedContent, TabPane
 
 from motools_tui.components.step_timeline import StepTimeline
 from motools_tui.core.format import format_duration, status_label
-from motools_tui.core.watch import RunWatcher
+from motools.store.watch import RunWatcher
 from motools_tui.polling import Polled
 from motools_tui.screens.base import BaseScreen
 
@@ -84,7 +85,7 @@ evaluation, when there is one) and the full resolved config.
         return watcher.poll(force) if watcher is not None else None
 
     def _tick(self) -> None:
-        if self.run.get("status") == "running" and self.is_current:
+        if self.run.get("status") == Status.RUNNING and self.is_current:
             self._steps(self._last_steps)
 
     _last_steps: list[dict[str, Any]] = []
@@ -94,17 +95,17 @@ evaluation, when there is one) and the full resolved config.
         if message.key != "run":
             return
         data = message.result
-        run, steps = data["run"], data["steps"]
+        run, steps = data.run, data.steps
         self.run = run
         self._last_steps = steps
         params = json.loads(run.get("params") or "{}")
         if not self.names:
-            from motools_tui.core.sweepmodel import param_names
+            from motools.params import param_labels
 
-            self.names = param_names(list(params))
+            self.names = param_labels(list(params))
         params_text = " ".join(f"{self.names.get(k, k)}={v}" for k, v in params.items())
         now = self.mapp.clock()
-        end = run.get("finished_at") if run.get("status") in ("finished", "failed", "cancelled") else now
+        end = run.get("finished_at") if run.get("status") in (Status.FINISHED, Status.FAILED, Status.CANCELLED) else now
         elapsed = format_duration(end - run["started_at"]) if run.get("started_at") and end else "-"
         attempts = f"  attempt {run['attempts']}" if (run.get("attempts") or 0) > 1 else ""
         self.query_one("#detail-title", Static).update(Content.assemble(
@@ -112,14 +113,14 @@ evaluation, when there is one) and the full resolved config.
             f"  elapsed {elapsed}{attempts}\n", (params_text or "(no parameters)", "$accent")))
         self._steps(steps)
         log = self.query_one("#detail-log", Log)
-        for e in data["events"]:
+        for e in data.events:
             level = "" if e["level"] == "info" else f"{e['level'].upper()} "
             step = f"[{e['step']}] " if e.get("step") else ""
             t0 = run.get("started_at") or e["time"]
             log.write_line(f"+{format_duration(max(0.0, e['time'] - t0))} {level}{step}{e['message']}")
         self._error(run, steps)
-        if data["artifacts"] is not None:
-            self._artifacts(data["artifacts"])
+        if data.artifacts is not None:
+            self._artifacts(data.artifacts)
         if not self._config_shown:
             self._config_shown = True
             try:
@@ -135,10 +136,10 @@ evaluation, when there is one) and the full resolved config.
         self.query_one(StepTimeline).show(steps, self.run.get("started_at"))
 
     def _error(self, run: dict[str, Any], steps: list[dict[str, Any]]) -> None:
-        failed = [s for s in steps if s.get("status") == "failed"]
+        failed = [s for s in steps if s.get("status") == Status.FAILED]
         widget = self.query_one("#detail-error", Static)
         if not failed and not run.get("error"):
-            widget.update("No error." if run.get("status") != "cancelled" else "Cancelled (no error).")
+            widget.update("No error." if run.get("status") != Status.CANCELLED else "Cancelled (no error).")
             return
         parts: list[str | tuple[str, str]] = []
         for s in failed:
@@ -174,7 +175,7 @@ evaluation, when there is one) and the full resolved config.
         self.query_one(TabbedContent).active = tab
 
     def action_cancel_config(self) -> None:
-        if self.run.get("status") not in ("pending", "running"):
+        if self.run.get("status") not in (Status.PENDING, Status.RUNNING):
             self.notify(f"This config is {self.run.get('status')}; nothing to cancel", severity="warning")
             return
         from motools_tui.core.actions import cancel_run

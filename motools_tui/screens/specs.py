@@ -12,7 +12,7 @@ from textual.widgets import DataTable, Footer, Input, Static
 
 from motools_tui.components.spec_preview import SpecPreview
 from motools_tui.components.spec_table import SpecTable
-from motools_tui.core.liveness import display_status, worker_alive
+from motools.liveness import shown_status
 from motools_tui.core.specinfo import SpecSummary, summarize
 from motools_tui.polling import Polled
 from motools_tui.screens.base import BaseScreen
@@ -75,7 +75,7 @@ app quits or the terminal goes away. Sweeps (w) lists every sweep, running or no
     def _first_frame(self) -> None:
         """Names and last statuses in the first frame (one read-only query); the YAML details
         (workflow, grid size) follow from the poller a moment later."""
-        from motools_tui.core.watch import quick_specs
+        from motools.store.watch import quick_specs
 
         rows = quick_specs(self.mapp.store_path)
         if not rows:
@@ -93,14 +93,8 @@ app quits or the terminal goes away. Sweeps (w) lists every sweep, running or no
         now = self.mapp.clock()
         out = []
         for row in rows:
-            if row.get("last_status") == "running":
-                row["last_status"] = display_status(
-                    {"status": "running", "heartbeat_at": row.get("heartbeat_at"),
-                     "worker_pid": row.get("worker_pid"), "worker_host": row.get("worker_host")},
-                    worker_alive({"status": "running", "heartbeat_at": row.get("heartbeat_at"),
-                                  "worker_pid": row.get("worker_pid"), "worker_host": row.get("worker_host")},
-                                 now=now),
-                )
+            if row.get("last_status"):
+                row["last_status"] = shown_status({**row, "status": row["last_status"]}, now=now).value
             out.append(summarize(row))
         return out
 
@@ -213,13 +207,14 @@ app quits or the terminal goes away. Sweeps (w) lists every sweep, running or no
         spec = self._need_selection()
         if spec is None:
             return
-        from motools_tui.core.specinfo import NAME_RE, set_spec_name, unique_name
+        from motools.names import is_valid_name
+        from motools_tui.core.specinfo import set_spec_name, unique_name
         from motools_tui.modals.prompt import PromptModal
 
         taken = {s.name for s in self.summaries}
 
         def check(name: str) -> str | None:
-            if not NAME_RE.match(name):
+            if not is_valid_name(name):
                 return "use letters, digits, '.', '_' or '-', starting with a letter or digit"
             if name in taken:
                 return f"a spec named {name!r} already exists"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from motools.status import Status
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -11,8 +12,8 @@ from textual.widgets import Footer
 
 from motools_tui.components.config_grid import ConfigGrid
 from motools_tui.components.sweep_header import SweepHeader
-from motools_tui.core.sweepmodel import STATUS_FILTERS, SweepModel, SweepUpdate
-from motools_tui.core.watch import SweepWatcher
+from motools.store.watch import SweepUpdate, SweepWatcher
+from motools_tui.core.sweepmodel import STATUS_FILTERS, SweepModel
 from motools_tui.polling import Polled
 from motools_tui.screens.base import BaseScreen
 
@@ -139,7 +140,7 @@ worker process: leaving this screen or the app does not stop it.
         run = self.query_one(ConfigGrid).current
         if run is None:
             return
-        if run.status not in ("pending", "running"):
+        if run.status not in (Status.PENDING, Status.RUNNING):
             self.notify(f"Config #{run.idx} is {run.status}; nothing to cancel", severity="warning")
             return
         from motools_tui.core.actions import cancel_run

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from motools.status import Status
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
 from textual.widgets import DataTable, Footer, Static
 
 from motools_tui.core.format import format_age, status_label
-from motools_tui.core.liveness import display_status, worker_alive
+from motools.liveness import shown_status
 from motools_tui.polling import Polled
 from motools_tui.screens.base import BaseScreen
 
@@ -20,7 +21,7 @@ class SweepsScreen(BaseScreen):
     HELP = """
 Every sweep in this store, newest first, updated live. A sweep runs in its own worker
 process, so it keeps going when the app is closed; opening it here reattaches to it. A sweep
-marked 'interrupted' lost its worker (the machine restarted, say): retry (t) resumes it, and
+marked Status.INTERRUPTED lost its worker (the machine restarted, say): retry (t) resumes it, and
 only its unfinished runs run again.
 """
 
@@ -45,7 +46,7 @@ only its unfinished runs run again.
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         for key, label in (("name", "sweep"), ("spec", "spec"), ("status", "status"), ("done", "done"),
-                           ("failed", "failed"), ("created", "created")):
+                           (Status.FAILED, Status.FAILED), ("created", "created")):
             table.add_column(label, key=key)
         table.display = False
         table.focus()
@@ -57,7 +58,7 @@ only its unfinished runs run again.
             return None
         now = self.mapp.clock()
         for row in rows:
-            row["display_status"] = display_status(row, worker_alive(row, now=now))
+            row["display_status"] = shown_status(row, now=now).value
         return rows
 
     def on_polled(self, message: Polled) -> None:

@@ -48,7 +48,7 @@ class Ctx:
     """The slice of StepContext the backend uses."""
 
     def __init__(self, home: Path, run_id: int = 1):
-        self.store = SimpleNamespace(home=home)
+        self.home = home
         self.run_id, self.sweep_name = run_id, "test"
 
     def log(self, message: str, level: str = "info") -> None:

@@ -140,26 +140,27 @@ async def test_sweep_trains_with_tinker_and_evaluates_the_checkpoint_with_inspec
 
 
 async def test_killed_training_resumes_at_the_recorded_step(fake: FakeTinker, store: Store) -> None:
+    from motools.workflow import SweepControl
+
     loop = asyncio.get_running_loop()
-    executions: list[Any] = []
+    control = SweepControl()
     killed: list[int] = []
 
     def kill(client: Any, step: int) -> None:  # runs in the SDK call's thread, like a real kill would
         if step == 5 and not killed:
             killed.append(step)
-            loop.call_soon_threadsafe(executions[-1].cancel)
+            loop.call_soon_threadsafe(control.cancel)
             time.sleep(0.2)
 
     fake.on("forward_backward", kill)
     states = await run_sweep(train_and_evaluate_workflow, config(), name="resume-me", store=store, retries=0,
-                             execution_hook=executions.append)
+                             control=control)
     assert states == [] and killed == [5]
     assert fake.optim_steps == 4
     ckpt = json.loads(store.query_one("SELECT state FROM checkpoints")["state"])
     assert ckpt["step"] == 4 and ckpt["state_path"].endswith("/weights/step-000004")
 
-    states = await run_sweep(train_and_evaluate_workflow, config(), name="resume-me", store=store, retries=0,
-                             execution_hook=executions.append)
+    states = await run_sweep(train_and_evaluate_workflow, config(), name="resume-me", store=store, retries=0)
     assert len(states) == 1
     assert fake.optim_steps == PLANNED_STEPS  # steps 1-4, then 5-9: none twice
     assert [how for how, _ in fake.created] == ["lora", "state"]

@@ -84,7 +84,7 @@ async def test_cache_key_covers_config_inputs_and_version(store, counting) -> No
 def test_step_version_is_part_of_the_key() -> None:
     from dataclasses import replace
 
-    from motools.workflow.execution import step_cache_key
+    from motools.workflow.cache import step_cache_key
 
     step = train_and_evaluate_workflow.step("submit_training")
     cfg = make_config().submit_training

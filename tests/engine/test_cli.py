@@ -81,7 +81,7 @@ def test_exit_status_is_1_when_some_runs_fail(tmp_path: Path, counting, capsys) 
                     .replace("backend_name: inspect", "backend_name: counting").replace("latency_s: 1.0", "latency_s: 0"))
     assert main(["sweep", "run", str(spec), "--name", "f"]) == 1
     out = capsys.readouterr().out
-    assert "FAILED learning_rate=5e-05" in out and "evaluation exploded" in out
+    assert "FAILED learning_rate=5e-5" in out and "evaluation exploded" in out
     assert "resume with: motools sweep resume f" in out
 
 

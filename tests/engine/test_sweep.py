@@ -195,9 +195,16 @@ async def test_generated_names_are_unique_and_same_name_resumes(store, counting)
     assert len(store.list_sweeps()) == 2
     from motools.errors import MotoolsError
 
-    with pytest.raises(MotoolsError, match="different grid"):
-        await run_sweep(train_and_evaluate_workflow, cfg, {"submit_training.hyperparameters.learning_rate": [1e-5]},
-                        store=store, name=names[0])
+    # Issue 10: a new grid value extends the named sweep (only the new config runs) ...
+    submits = len(training.submits)
+    more = await run_sweep(train_and_evaluate_workflow, cfg, {"submit_training.hyperparameters.learning_rate": [1e-5]},
+                           store=store, name=names[0])
+    assert len(more) == 1 and len(training.submits) == submits + 1
+    assert store.get_sweep(names[0])["n_runs"] == 2
+    # ... while a changed base config needs a new name.
+    changed = make_config("counting", "counting", submit_training={"suffix": "other"})
+    with pytest.raises(MotoolsError, match="different base config"):
+        await run_sweep(train_and_evaluate_workflow, changed, grid, store=store, name=names[0])
 
 
 async def test_typed_step_configs_are_accepted(store) -> None:

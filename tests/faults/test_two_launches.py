@@ -8,7 +8,7 @@ import socket
 import time
 from pathlib import Path
 
-from motools.liveness import STALE_AFTER_S, worker_alive
+from motools.liveness import STALE_AFTER_S, worker_alive, worker_liveness
 from tests.faults.support import motools_popen, motools_run, rows, wait_for, write_spec
 
 
@@ -60,7 +60,10 @@ def test_worker_alive_uses_heartbeat_and_pid() -> None:
     now = time.time()
     me = {"status": "running", "heartbeat_at": now, "worker_pid": os.getpid(), "worker_host": socket.gethostname()}
     assert worker_alive(me)
-    assert not worker_alive({**me, "heartbeat_at": now - STALE_AFTER_S - 1})  # stale heartbeat
+    # Issue 11: on this host a live process is alive whatever its heartbeat age (stalled, not dead).
+    stale = {**me, "heartbeat_at": now - STALE_AFTER_S - 1}
+    assert worker_alive(stale) and worker_liveness(stale).stalled
+    assert not worker_alive({**stale, "worker_host": "another-box"})  # elsewhere a stale heartbeat means dead
     assert not worker_alive({**me, "status": "finished"})
     gone = {**me, "worker_pid": 2**22 + 12345}  # no such process on this host
     assert not worker_alive(gone)

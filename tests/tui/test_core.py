@@ -11,7 +11,7 @@ from motools_tui.core import format as fmt
 from motools_tui.core.paths import complete
 from motools_tui.core.specinfo import set_spec_name, summarize, unique_name, validate
 from motools_tui.core.sweepmodel import SweepModel
-from motools_tui.core.watch import SweepWatcher
+from motools.store.watch import SweepWatcher
 
 from .fakestore import HELLO, NOW
 
@@ -29,7 +29,7 @@ def test_durations_bars_and_values() -> None:
     assert fmt.format_duration(None) == "-"
     assert fmt.bar(0.5, 10) == "█████░░░░░"
     assert len(fmt.bar(0.33, 7)) == 7
-    assert fmt.format_value(5e-05) == "5e-05"
+    assert fmt.format_value(5e-05) == "5e-5"  # one formatter everywhere, short exponents (issues 9, 12)
     assert fmt.truncate("a" * 20, 5) == "aaaa…"
 
 

@@ -153,7 +153,7 @@ class InspectEvalBackend:
 
     async def evaluate(self, ctx: StepContext, request: EvalRequest) -> EvalResult:
         loop = asyncio.get_running_loop()
-        job = _Job(request, Path(ctx.store.home) / "inspect_logs",
+        job = _Job(request, Path(ctx.home) / "inspect_logs",
                    {"run_id": ctx.run_id, "sweep": ctx.sweep_name}, loop.create_future())
         queue = self._queues.setdefault(loop, _Queue())
         queue.pending.append(job)

@@ -52,6 +52,7 @@ train_and_evaluate_workflow = Workflow(
     ),
     import_path="mozoo.workflows.train_and_evaluate:train_and_evaluate_workflow",
     preflight=_preflight,
+    results=("evaluate_model.eval_results",),
     description="Fine-tune a model on a dataset, then evaluate it on an Inspect task.",
 )
 

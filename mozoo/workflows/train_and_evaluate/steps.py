@@ -84,11 +84,7 @@ async def evaluate_model(ctx: StepContext, config: EvaluateModelConfig, inputs: 
         epochs=config.epochs, options=_simulation_options(config),
     )
     result = await backend.evaluate(ctx, request)
-    atom = await ctx.put_json_atom("eval_results", result.summary())
-    ctx.record_eval(
-        atom.id, result.task, result.metrics,
-        [(s.sample_id, s.epoch, s.score, s.answer, s.target) for s in result.samples],
-    )
+    atom = await ctx.record_eval(result)
     shown = ", ".join(f"{k}={v:.3f}" for k, v in result.metrics.items())
     ctx.log(f"{result.task}: {shown}")
     return {"eval_results": atom}
