@@ -24,10 +24,11 @@ def plot_sweep_metric(
     *,
     series_col: str | None = None,
     confidence: float = 0.95,
+    param_cols: Sequence[str] | None = None,
 ) -> Figure:
     """One metric against one swept parameter: mean over seeds with CI error bars."""
     return plot_sweep_metrics(
-        df, x_col, [y_col], title, series_col=series_col, confidence=confidence
+        df, x_col, [y_col], title, series_col=series_col, confidence=confidence, param_cols=param_cols
     )
 
 
@@ -39,10 +40,11 @@ def plot_sweep_metrics(
     *,
     series_col: str | None = None,
     confidence: float = 0.95,
+    param_cols: Sequence[str] | None = None,
 ) -> Figure:
     """Several metrics against one swept parameter, one line each, on shared axes."""
     chart = line_chart_data(
-        df, x_col, y_cols, title=title, series_col=series_col, confidence=confidence
+        df, x_col, y_cols, title=title, series_col=series_col, confidence=confidence, param_cols=param_cols
     )
     return _draw(chart)
 
@@ -53,9 +55,11 @@ def plot_sweep_heatmap(
     y_col: str,
     value_col: str,
     title: str | None = None,
+    *,
+    param_cols: Sequence[str] | None = None,
 ) -> Figure:
     """A 2-D sweep as annotated cells of the mean, so the exact numbers survive printing."""
-    return _draw(heatmap_data(df, x_col, y_col, value_col, title=title))
+    return _draw(heatmap_data(df, x_col, y_col, value_col, title=title, param_cols=param_cols))
 
 
 def _draw(chart: ChartData) -> Figure:

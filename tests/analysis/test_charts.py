@@ -6,12 +6,12 @@ import matplotlib.image
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import stats
 
 from motools.analysis.charts import ChartData, heatmap_data, line_chart_data
 from motools.analysis.plots import plot_sweep_heatmap, plot_sweep_metric, plot_sweep_metrics
 from motools.analysis.render_matplotlib import draw_matplotlib
 from motools.analysis.render_plotext import render_plotext
+from motools.analysis.stats import compute_ci_df
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -37,19 +37,21 @@ def sweep_df() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def test_line_points_are_means_with_t_intervals(sweep_df: pd.DataFrame) -> None:
+def test_line_points_are_means_with_the_metrics_intervals(sweep_df: pd.DataFrame) -> None:
     chart = line_chart_data(sweep_df, "learning_rate", ["accuracy"], confidence=0.9)
     (series,) = chart.series
     assert series.name == "accuracy"
     assert series.x == [1e-7, 5e-5, 1e-4]  # sorted ascending
     assert series.n == [12, 12, 12]
     assert series.y_err_low is not None and series.y_err_high is not None
+    ci = compute_ci_df(sweep_df, "accuracy", ["learning_rate"], confidence=0.9).set_index("learning_rate")
+    assert set(ci["method"]) == {"wilson-t"}  # accuracies: the bounded interval
     for i, x in enumerate(series.x):
         values = sweep_df.loc[sweep_df["learning_rate"] == x, "accuracy"].to_numpy()
-        low, high = stats.t.interval(0.9, len(values) - 1, values.mean(), stats.sem(values))
         assert series.y[i] == pytest.approx(values.mean(), abs=1e-9)
-        assert series.y[i] - series.y_err_low[i] == pytest.approx(low, abs=1e-9)
-        assert series.y[i] + series.y_err_high[i] == pytest.approx(high, abs=1e-9)
+        assert series.y[i] - series.y_err_low[i] == pytest.approx(ci.loc[x, "lower_bound"], abs=1e-9)
+        assert series.y[i] + series.y_err_high[i] == pytest.approx(ci.loc[x, "upper_bound"], abs=1e-9)
+        assert 0 <= series.y[i] - series.y_err_low[i] and series.y[i] + series.y_err_high[i] <= 1
 
 
 def test_single_runs_have_no_error_bars() -> None:
@@ -68,9 +70,11 @@ def test_single_runs_have_no_error_bars() -> None:
     ("xs", "log"),
     [
         ([1e-4, 5e-5, 1e-7], True),  # three decades
-        ([1e-4, 1e-6], False),  # exactly two decades is not more (1e-4 / 1e-6 > 100 in floats)
-        ([1e-3, 1e-5], False),
-        ([8, 16, 32, 64], False),
+        ([1e-4, 1e-6], True),  # issue 12: log from a 10x span on (was: more than 100x)
+        ([1e-4, 1e-5], True),  # exactly 10x, despite float noise (1e-4 / 1e-5 < 10)
+        ([1.0, 5.0], False),
+        ([8, 16, 32, 64], False),  # 8x
+        ([8, 16, 32, 64, 128], True),
         ([0.0, 1.0, 1000.0], False),  # not all positive
         ([-1000.0, -1.0], False),
     ],
@@ -103,17 +107,19 @@ def test_series_col_splits_and_metrics_multiply(sweep_df: pd.DataFrame) -> None:
         "accuracy (task=qa)", "accuracy (task=math)", "f1_score (task=qa)", "f1_score (task=math)",
     ]
     assert both.y_label == "value"
-    assert both.title == "accuracy, f1_score vs learning_rate"
+    # lora_rank is neither axis nor series: averaged, and the title says so (issue 12).
+    assert both.title == "accuracy, f1_score vs learning_rate (mean over lora_rank)"
 
 
 def test_heatmap_data_cells(sweep_df: pd.DataFrame) -> None:
     df = sweep_df[~((sweep_df["learning_rate"] == 1e-7) & (sweep_df["lora_rank"] == 16))]
     chart = heatmap_data(df, "learning_rate", "lora_rank", "accuracy", title="H")
     data = chart.heatmap
-    assert chart.kind == "heatmap" and chart.title == "H" and data is not None
+    # Two tasks are averaged per cell: the title says so (issue 12).
+    assert chart.kind == "heatmap" and chart.title == "H (mean over task)" and data is not None
     assert data.x_values == [1e-7, 5e-5, 1e-4]
     assert data.y_values == [8, 16]
-    assert data.x_labels == ["1e-07", "5e-05", "0.0001"]
+    assert data.x_labels == ["1e-7", "5e-5", "1e-4"]  # issue 12: ticks read like 1e-5, 5e-5
     assert np.isnan(data.matrix[1][0]) and data.counts[1][0] == 0
     cell = df[(df["learning_rate"] == 5e-5) & (df["lora_rank"] == 8)]["accuracy"]
     assert data.matrix[0][1] == pytest.approx(cell.mean(), abs=1e-12)
@@ -145,7 +151,8 @@ def test_plot_sweep_metric_saves_png(sweep_df: pd.DataFrame, tmp_path) -> None:
     fig.savefig(path)
     _assert_png(path)
     (ax,) = fig.axes
-    assert ax.get_title() == "Learning Rate vs Accuracy"
+    # The fixture sweeps lora_rank and two tasks besides the x axis (issue 12: say so).
+    assert ax.get_title() == "Learning Rate vs Accuracy (mean over lora_rank, task)"
     assert ax.get_xscale() == "log"
     assert len(ax.containers) == 1  # one errorbar container
     assert ax.get_legend() is None
@@ -217,7 +224,7 @@ def test_plotext_heatmap_shows_cell_values(sweep_df: pd.DataFrame) -> None:
     means = sweep_df.groupby(["lora_rank", "learning_rate"])["accuracy"].mean()
     for mean in means:
         assert f"{mean:.2f}" in text
-    assert "0.0001" in text and "16" in text  # tick labels
+    assert "1e-4" in text and "16" in text  # tick labels (issue 12: 1e-4, not 0.0001)
 
 
 def test_plotext_handles_empty_and_categorical_charts() -> None:

@@ -44,8 +44,9 @@ def test_seed_example_shape(sweep_df: pd.DataFrame) -> None:
     assert ci["learning_rate"].tolist() == LEARNING_RATES  # input order, not sorted
     assert ci["count"].tolist() == [3, 3, 3]
     assert ci["confidence"].tolist() == [0.95] * 3
-    assert ci["method"].tolist() == ["t"] * 3
+    assert ci["method"].tolist() == ["wilson-t"] * 3  # accuracies live in [0, 1]
     assert (ci["lower_bound"] < ci["mean"]).all() and (ci["mean"] < ci["upper_bound"]).all()
+    assert (ci["lower_bound"] >= 0).all() and (ci["upper_bound"] <= 1).all()
 
 
 @pytest.mark.parametrize("confidence", [0.8, 0.95, 0.99])
@@ -131,8 +132,9 @@ def test_bootstrap_group_does_not_depend_on_other_groups() -> None:
         (pd.Series([1, 0, 1, 1]), "wilson"),
         (pd.Series([1, 0, None, 1], dtype="Int64"), "wilson"),
         (pd.Series([1, 0, 2, 1]), "t"),
-        (pd.Series([1.0, 0.0, 1.0, 1.0]), "t"),  # floats are scores: documented choice
-        (pd.Series([0.5, 0.25, 0.75, 1.0]), "t"),
+        (pd.Series([1.0, 0.0, 1.0, 1.0]), "wilson-t"),  # floats are run-level scores, bounded in [0, 1]
+        (pd.Series([0.5, 0.25, 0.75, 1.0]), "wilson-t"),
+        (pd.Series([0.5, 0.25, 0.75, 1.5]), "t"),  # not all inside [0, 1]: unbounded
     ],
 )
 def test_auto_method_selection(values: pd.Series, expected: str) -> None:

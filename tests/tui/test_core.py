@@ -124,4 +124,4 @@ def test_results_filter_sort_and_best(fake_store) -> None:
     assert r.df.loc[results.best_index(r.df, "accuracy"), "run"] == 5
     assert results.higher_is_better("accuracy") and not results.higher_is_better("train_loss")
     ci = results.ci_table(r, "accuracy", ["learning_rate"])
-    assert list(ci["method"]) == ["t", "t", "t"] and list(ci["count"]) == [3, 3, 3]
+    assert list(ci["method"]) == ["wilson-t"] * 3 and list(ci["count"]) == [3, 3, 3]  # accuracy: bounded
