@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_engine import base_config  # noqa: E402
+from bench_engine import base_config
 
 GRID = {
     "submit_training.hyperparameters.learning_rate": [1e-6 * 2**i for i in range(10)],
@@ -32,8 +32,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(Path(tmp) / ".motools")
         t0 = time.perf_counter()
-        asyncio.run(run_sweep(train_and_evaluate_workflow, base_config(), GRID, max_parallel=200, store=store,
-                              name="big"))
+        asyncio.run(
+            run_sweep(train_and_evaluate_workflow, base_config(), GRID, max_parallel=200, store=store, name="big")
+        )
         built = time.perf_counter() - t0
         times = []
         for _ in range(5):

@@ -6,8 +6,6 @@ Run: .venv/bin/python bench/bench_engine.py
 from __future__ import annotations
 
 import asyncio
-import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -65,11 +63,16 @@ def main() -> None:
         store = Store(Path(tmp) / ".motools")
         cold, n = asyncio.run(sweep_once(store, "bench-cold"))
         warm, n2 = asyncio.run(sweep_once(store, "bench-cached"))
-        rows = store.query_one("SELECT (SELECT COUNT(*) FROM runs) AS runs, (SELECT COUNT(*) FROM steps) AS steps, "
-                               "(SELECT COUNT(*) FROM samples) AS samples, (SELECT COUNT(*) FROM events) AS events")
+        rows = store.query_one(
+            "SELECT (SELECT COUNT(*) FROM runs) AS runs, (SELECT COUNT(*) FROM steps) AS steps, "
+            "(SELECT COUNT(*) FROM samples) AS samples, (SELECT COUNT(*) FROM events) AS events"
+        )
     bare = min(
         (lambda t0: (subprocess.run([sys.executable, "-c", "pass"], check=True), time.perf_counter() - t0)[1])(
-            time.perf_counter()) for _ in range(5))
+            time.perf_counter()
+        )
+        for _ in range(5)
+    )
     imp = import_time()
     print(f"{'benchmark':<48} {'result':>10}  target")
     print(f"{'1000-config sweep, dummy backends, cold':<48} {cold:>9.2f}s  < 5 s   ({n} runs ok)")

@@ -42,15 +42,34 @@ ANSI = re.compile(rb"\x1b\[[0-9;?<>=$]*[A-Za-z~]|\x1b[()][A-Za-z0-9]|\x1b[=>]|\x
 class PtyApp:
     """``motools-tui`` in a pseudo-terminal; everything it writes is kept with timestamps."""
 
-    def __init__(self, home: Path, cols: int = 120, rows: int = 40, env: dict[str, str] | None = None,
-                 argv: list[str] | None = None):
+    def __init__(
+        self,
+        home: Path,
+        cols: int = 120,
+        rows: int = 40,
+        env: dict[str, str] | None = None,
+        argv: list[str] | None = None,
+    ):
         self.master, slave = os.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
-        full_env = {**os.environ, "MOTOOLS_HOME": str(home), "TERM": "xterm-256color", "COLORTERM": "truecolor",
-                    "TINKER_TELEMETRY": "0", **(env or {})}
+        full_env = {
+            **os.environ,
+            "MOTOOLS_HOME": str(home),
+            "TERM": "xterm-256color",
+            "COLORTERM": "truecolor",
+            "TINKER_TELEMETRY": "0",
+            **(env or {}),
+        }
         self.t0 = time.perf_counter()
-        self.proc = subprocess.Popen(argv or [str(APP)], stdin=slave, stdout=slave, stderr=slave, env=full_env,
-                                     cwd=str(home.parent), start_new_session=True)
+        self.proc = subprocess.Popen(
+            argv or [str(APP)],
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            env=full_env,
+            cwd=str(home.parent),
+            start_new_session=True,
+        )
         os.close(slave)
         self.chunks: list[tuple[float, bytes]] = []
         self.text = b""
@@ -184,17 +203,17 @@ base_config:
       batch_size: 4
     backend_name: dummy
     latency_s: 3.0
-  wait_for_training: {}
+  wait_for_training: {{}}
   evaluate_model:
     eval_task: mozoo.tasks.hello_world:hello_world
     backend_name: dummy
 param_grid:
   submit_training.hyperparameters.learning_rate: [1e-5, 2e-5, 3e-5, 5e-5, 7e-5, 1e-4, 2e-4, 3e-4, 5e-4, 7e-4]
-  submit_training.hyperparameters.seed: [%s]
+  submit_training.hyperparameters.seed: [{}]
 execution:
   max_parallel: 100
   retries: 0
-""" % ", ".join(str(i) for i in range(100))
+""".format(", ".join(str(i) for i in range(100)))
 
 
 def bench_live(seconds: float = 15.0, presses: int = 20) -> dict[str, Any]:
@@ -212,8 +231,10 @@ def bench_live(seconds: float = 15.0, presses: int = 20) -> dict[str, Any]:
         launch_detached(spec, name="bench-1000", store=store)
         deadline = time.time() + 120
         while time.time() < deadline:  # wait for the worker to be up and running runs
-            row = store.query_one("SELECT status, (SELECT COUNT(*) FROM runs WHERE sweep_id = sweeps.id AND "
-                                  "status = 'running') AS n FROM sweeps WHERE name = 'bench-1000'")
+            row = store.query_one(
+                "SELECT status, (SELECT COUNT(*) FROM runs WHERE sweep_id = sweeps.id AND "
+                "status = 'running') AS n FROM sweeps WHERE name = 'bench-1000'"
+            )
             if row and row["status"] == "running" and row["n"] > 0:
                 break
             time.sleep(0.2)
@@ -247,19 +268,23 @@ def bench_live(seconds: float = 15.0, presses: int = 20) -> dict[str, Any]:
             time.sleep(seconds)
             cpu1, t1 = app.cpu_seconds(), time.perf_counter()
             progress = store.query_one(
-                "SELECT SUM(status IN ('finished','failed')) AS done, SUM(status='running') AS running FROM runs")
+                "SELECT SUM(status IN ('finished','failed')) AS done, SUM(status='running') AS running FROM runs"
+            )
         finally:
             app.close()
             try:
                 store.request_cancel("bench-1000")
-            except Exception:  # noqa: BLE001
+            except Exception:
                 pass
     return {
-        "view_toggle_latency_ms": {"median": 1000 * statistics.median(latencies),
-                                   "p95": 1000 * sorted(latencies)[int(0.95 * (len(latencies) - 1))],
-                                   "max": 1000 * max(latencies)},
+        "view_toggle_latency_ms": {
+            "median": 1000 * statistics.median(latencies),
+            "p95": 1000 * sorted(latencies)[int(0.95 * (len(latencies) - 1))],
+            "max": 1000 * max(latencies),
+        },
         "cursor_move_first_output_ms": {"median": 1000 * statistics.median(moves), "max": 1000 * max(moves)}
-        if moves else None,
+        if moves
+        else None,
         "cpu_percent_of_one_core": 100 * (cpu1 - cpu0) / (t1 - t0),
         "window_s": t1 - t0,
         "sweep_progress_at_end": dict(progress or {}),
@@ -313,9 +338,15 @@ def bench_memory(n: int = 10_000) -> dict[str, Any]:
             rss_results = app.rss_mb()
         finally:
             app.close()
-    return {"runs": n, "store_build_s": build_s, "sweep_screen_open_s_since_start": opened,
-            "rss_mb_sweep_screen": rss_sweep, "rss_mb_sweep_list_view": rss_list,
-            "rss_mb_results_screen": rss_results, "results_shown_s_since_start": results_at}
+    return {
+        "runs": n,
+        "store_build_s": build_s,
+        "sweep_screen_open_s_since_start": opened,
+        "rss_mb_sweep_screen": rss_sweep,
+        "rss_mb_sweep_list_view": rss_list,
+        "rss_mb_results_screen": rss_results,
+        "results_shown_s_since_start": results_at,
+    }
 
 
 def main() -> int:
@@ -328,8 +359,9 @@ def main() -> int:
         parser.error(f"unknown benchmark(s): {', '.join(sorted(unknown))}")
     results: dict[str, Any] = {"cpus": os.cpu_count(), "load_avg_at_start": os.getloadavg()}
     for name in args.which or ["startup", "idle", "live", "memory"]:
-        results[name] = {"startup": bench_startup, "idle": bench_idle, "live": bench_live,
-                         "memory": bench_memory}[name]()
+        results[name] = {"startup": bench_startup, "idle": bench_idle, "live": bench_live, "memory": bench_memory}[
+            name
+        ]()
         if not args.json:
             print(f"{name}: {json.dumps(results[name], indent=2, default=str)}", flush=True)
     if args.json:

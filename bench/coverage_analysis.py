@@ -46,7 +46,7 @@ def alternatives(table: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     out["t on logit run means"] = (expit(centre - spread), expit(centre + spread))
     draws = np.random.default_rng(0).integers(0, seeds, size=(1000, seeds))
     boot = run_means[:, draws].mean(axis=2)
-    out["cluster bootstrap (runs)"] = tuple(np.percentile(boot, [2.5, 97.5], axis=1))  # type: ignore[assignment]
+    out["cluster bootstrap (runs)"] = tuple(np.percentile(boot, [2.5, 97.5], axis=1))  # type: ignore[assignment]  # percentile of a 2-row stack: a pair
     var_runs = run_means.var(axis=1, ddof=1) / seeds
     out["wilson-t, run spread only"] = score_bounds(mean, var_runs, np.full(reps, t), np.full(reps, seeds * n))
     sample_means = table.mean(axis=1)
@@ -75,9 +75,8 @@ def interval_coverage() -> None:
         for k, mean in enumerate((0.5, 0.9)):
             rows = (ci["true_mean"] == mean).to_numpy()
             label = f"{seeds:>2} seed(s), true mean {mean}"
-            print(
-                f"{label}: compute_ci_df ({ci['method'][rows].iloc[0]}) {covered[rows].mean():.3f} ({width[rows].mean():.3f})"
-            )
+            method = ci["method"][rows].iloc[0]
+            print(f"{label}: compute_ci_df ({method}) {covered[rows].mean():.3f} ({width[rows].mean():.3f})")
             if seeds == 1:
                 continue
             part_truth = truth[rows]

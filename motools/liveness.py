@@ -112,6 +112,14 @@ def status_shown(stored: str | None, live: Liveness) -> Status:
 
 
 __all__ = [
-    "HEARTBEAT_S", "STALE_AFTER_S", "Liveness", "pid_alive", "process_token", "shown_status", "status_shown",
-    "this_host", "worker_alive", "worker_liveness",
+    "HEARTBEAT_S",
+    "STALE_AFTER_S",
+    "Liveness",
+    "pid_alive",
+    "process_token",
+    "shown_status",
+    "status_shown",
+    "this_host",
+    "worker_alive",
+    "worker_liveness",
 ]

@@ -73,8 +73,9 @@ class SweepSpec(_Strict):
 
         return grid_size(self.param_grid)
 
-    def resolve(self, *, source: str | None = None, text: str | None = None,
-                preflight: bool = True, workflow: Any = None) -> ResolvedSpec:
+    def resolve(
+        self, *, source: str | None = None, text: str | None = None, preflight: bool = True, workflow: Any = None
+    ) -> ResolvedSpec:
         """Check the spec against its workflow; the runs it would launch, or a SpecError."""
         from motools.workflow.plan import build_plans
         from motools.workflow.registry import resolve_workflow
@@ -113,8 +114,9 @@ def _located(err: SpecError, text: str | None) -> SpecError:
     return SpecError(problems, err.source)
 
 
-def parse_spec(data: Any, *, source: str | None = None, text: str | None = None,
-               resolve: bool = True, preflight: bool = True) -> SweepSpec:
+def parse_spec(
+    data: Any, *, source: str | None = None, text: str | None = None, resolve: bool = True, preflight: bool = True
+) -> SweepSpec:
     """A validated spec from loaded YAML data (and the text, for line numbers)."""
     from motools.workflow.plan import pydantic_problems
 
@@ -123,15 +125,13 @@ def parse_spec(data: Any, *, source: str | None = None, text: str | None = None,
     try:
         spec = SweepSpec.model_validate(data)
     except ValidationError as exc:
-        exc._motools_model = SweepSpec  # type: ignore[attr-defined]
-        raise _located(SpecError(pydantic_problems(exc), source), text) from None
+        raise _located(SpecError(pydantic_problems(exc, model=SweepSpec), source), text) from None
     if resolve:
         spec.resolve(source=source, text=text, preflight=preflight)
     return spec
 
 
-def parse_spec_text(text: str, *, source: str | None = None, resolve: bool = True,
-                    preflight: bool = True) -> SweepSpec:
+def parse_spec_text(text: str, *, source: str | None = None, resolve: bool = True, preflight: bool = True) -> SweepSpec:
     try:
         data = load_yaml(text)
     except YamlSyntaxError as exc:
@@ -148,44 +148,79 @@ class UntrustedSpecError(SpecError):
         self.callables = callables
         self.modules = modules_of(callables)
         super().__init__(
-            [("", "this spec would import code from untrusted modules: "
-                  f"{', '.join(callables)}. Check them, then trust them with --trust (adds "
-                  f"{', '.join(self.modules)} to trusted_modules in the motools config)")],
+            [
+                (
+                    "",
+                    "this spec would import code from untrusted modules: "
+                    f"{', '.join(callables)}. Check them, then trust them with --trust (adds "
+                    f"{', '.join(self.modules)} to trusted_modules in the motools config)",
+                )
+            ],
             source,
         )
 
 
-def load_spec(path: str | os.PathLike[str], *, resolve: bool = True, preflight: bool = True,
-              trust: bool = False) -> SweepSpec:
-    """Read and validate a spec file; a :class:`SpecError` names the file on any problem.
+def load_spec_text(
+    text: str,
+    *,
+    source: str | None = None,
+    resolve: bool = True,
+    preflight: bool = True,
+    trust: bool = False,
+    home: str | os.PathLike[str] | None = None,
+) -> SweepSpec:
+    """Validate a spec document: the one entry for files, the app's import and its editor.
 
-    Callables outside ``mozoo``/``motools`` and the trusted modules are refused before anything
-    is imported (:class:`UntrustedSpecError`), unless ``trust`` is set, which trusts them for good.
+    Callables outside ``mozoo``/``motools`` and the trusted modules (``home``'s config) are
+    refused before anything is imported (:class:`UntrustedSpecError`, which lists them), unless
+    ``trust`` is set, which trusts their modules for good.
     """
     from motools.trust import modules_of, trust_modules, untrusted_callables
 
+    try:
+        data = load_yaml(text)
+    except YamlSyntaxError as exc:
+        raise SpecError([("", str(exc), exc.line)], source) from None
+    unknown = untrusted_callables(data, home)
+    if unknown and not trust:
+        raise UntrustedSpecError(unknown, source)
+    spec = parse_spec(data, source=source, text=text, resolve=resolve, preflight=preflight)
+    if unknown:
+        trust_modules(modules_of(unknown), home)
+    return spec
+
+
+def read_spec_file(path: str | os.PathLike[str]) -> str:
+    """A spec file's text, or a :class:`SpecError` naming the file."""
     p = Path(path)
     try:
-        text = p.read_text()
+        return p.read_text()
     except FileNotFoundError:
         raise SpecError([("", "file not found")], str(p)) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise SpecError([("", f"cannot read the file: {exc}")], str(p)) from None
-    try:
-        data = load_yaml(text)
-    except YamlSyntaxError as exc:
-        raise SpecError([("", str(exc), exc.line)], str(p)) from None
-    unknown = untrusted_callables(data)
-    if unknown and not trust:
-        raise UntrustedSpecError(unknown, str(p))
-    spec = parse_spec(data, source=str(p), text=text, resolve=resolve, preflight=preflight)
-    if unknown:
-        trust_modules(modules_of(unknown))
-    return spec
+
+
+def load_spec(
+    path: str | os.PathLike[str], *, resolve: bool = True, preflight: bool = True, trust: bool = False
+) -> SweepSpec:
+    """Read and validate a spec file (see :func:`load_spec_text`); errors name the file."""
+    return load_spec_text(
+        read_spec_file(path), source=str(Path(path)), resolve=resolve, preflight=preflight, trust=trust
+    )
 
 
 __all__ = [
-    "ConfidenceIntervalSpec", "ExecutionSpec", "OutputSpec", "PlotSpec", "ResolvedSpec", "SweepSpec",
+    "ConfidenceIntervalSpec",
+    "ExecutionSpec",
+    "OutputSpec",
+    "PlotSpec",
+    "ResolvedSpec",
+    "SweepSpec",
     "UntrustedSpecError",
-    "load_spec", "parse_spec", "parse_spec_text",
+    "load_spec",
+    "load_spec_text",
+    "parse_spec",
+    "parse_spec_text",
+    "read_spec_file",
 ]

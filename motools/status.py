@@ -70,6 +70,14 @@ def status_label(value: str | None, missing: str = "never run") -> str:
 
 
 __all__ = [
-    "RETRYABLE", "RUN_STATUSES", "STEP_STATUSES", "SWEEP_STATUSES", "SYMBOLS", "Status", "TERMINAL",
-    "UNFINISHED", "parse_status", "status_label",
+    "RETRYABLE",
+    "RUN_STATUSES",
+    "STEP_STATUSES",
+    "SWEEP_STATUSES",
+    "SYMBOLS",
+    "TERMINAL",
+    "UNFINISHED",
+    "Status",
+    "parse_status",
+    "status_label",
 ]

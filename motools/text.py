@@ -45,7 +45,7 @@ def format_duration(seconds: float | None) -> str:
     """``0:07``, ``12:05``, ``1:02:03``; ``-`` for unknown."""
     if seconds is None or not math.isfinite(seconds) or seconds < 0:
         return "-"
-    s = int(round(seconds))
+    s = round(seconds)
     h, rem = divmod(s, 3600)
     m, sec = divmod(rem, 60)
     return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"

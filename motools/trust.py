@@ -87,8 +87,7 @@ def _module(target: str) -> str:
 def untrusted_callables(data: Any, home: str | os.PathLike[str] | None = None) -> list[str]:
     trusted = trusted_modules(home)
     return [
-        c for c in spec_callables(data)
-        if not any(_module(c) == t or _module(c).startswith(t + ".") for t in trusted)
+        c for c in spec_callables(data) if not any(_module(c) == t or _module(c).startswith(t + ".") for t in trusted)
     ]
 
 

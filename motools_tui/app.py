@@ -37,9 +37,20 @@ def _ansi_theme() -> Theme:
     """
     base = BUILTIN_THEMES["ansi-dark"]
     return Theme(
-        name=ANSI_THEME, primary=base.primary, secondary=base.secondary, warning=base.warning, error=base.error,
-        success=base.success, accent="ansi_magenta", foreground=base.foreground, background=base.background,
-        surface=base.surface, panel=base.panel, boost=base.boost, dark=base.dark, ansi=True,
+        name=ANSI_THEME,
+        primary=base.primary,
+        secondary=base.secondary,
+        warning=base.warning,
+        error=base.error,
+        success=base.success,
+        accent="ansi_magenta",
+        foreground=base.foreground,
+        background=base.background,
+        surface=base.surface,
+        panel=base.panel,
+        boost=base.boost,
+        dark=base.dark,
+        ansi=True,
         variables=dict(base.variables),
     )
 
@@ -141,7 +152,7 @@ class MotoolsApp(App[None]):
         """After the first paint: import ``--spec``, and show running sweeps if there are any."""
         try:
             store = self.store
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             self.call_from_thread(self.show_error, exc, "Cannot open the store")
             return
         if self.spec_file:
@@ -151,7 +162,7 @@ class MotoolsApp(App[None]):
 
             try:
                 running = [s["name"] for s in store.read.live_sweep_candidates() if worker_alive(s, now=self.clock())]
-            except Exception:  # noqa: BLE001 - a list is a nicety, not a reason to fail
+            except Exception:
                 running = []
             if running:
                 self.call_from_thread(self._show_running, running)
@@ -164,14 +175,16 @@ class MotoolsApp(App[None]):
         except FileExistsError as exc:
             name = exc.args[0]
         except UntrustedImport as exc:
-            message = (f"{self.spec_file} would import untrusted code: {', '.join(exc.callables)}. "
-                       "Import it with i to review and confirm, or run: motools spec add FILE --trust")
+            message = (
+                f"{self.spec_file} would import untrusted code: {', '.join(exc.callables)}. "
+                "Import it with i to review and confirm, or run: motools spec add FILE --trust"
+            )
             self.call_from_thread(self.show_error, ActionError(message), "Cannot import --spec")
             return
         except ActionError as exc:
             self.call_from_thread(self.show_error, exc, "Cannot import --spec")
             return
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             self.call_from_thread(self.show_error, exc, "Cannot import --spec")
             return
         self.call_from_thread(self._select_spec, name)
@@ -239,20 +252,35 @@ class MotoolsApp(App[None]):
 
         def answered(yes: bool | None) -> None:
             if yes:
-                screen.in_thread(cancel_sweep, self.store, name, self.clock,
-                                 done=lambda text: (self.notify(f"{name}: {text}"), _kick(screen)))
+                screen.in_thread(
+                    cancel_sweep,
+                    self.store,
+                    name,
+                    self.clock,
+                    done=lambda text: (self.notify(f"{name}: {text}"), _kick(screen)),
+                )
 
-        self.push_screen(ConfirmModal(f"Cancel sweep {name}?",
-                                      "Every unfinished config stops and is recorded as cancelled. "
-                                      "Finished results stay; retry (t) runs the rest later.",
-                                      yes="Cancel sweep", no="Keep running"), answered)
+        self.push_screen(
+            ConfirmModal(
+                f"Cancel sweep {name}?",
+                "Every unfinished config stops and is recorded as cancelled. "
+                "Finished results stay; retry (t) runs the rest later.",
+                yes="Cancel sweep",
+                no="Keep running",
+            ),
+            answered,
+        )
 
     def retry_sweep(self, screen: Any, name: str) -> None:
         from motools_tui.core.actions import retry
 
-        screen.in_thread(retry, self.store, name, self.clock,
-                         done=lambda n: (self.notify(f"{name}: retrying {n} unfinished config(s) in a new worker"),
-                                         _kick(screen)))
+        screen.in_thread(
+            retry,
+            self.store,
+            name,
+            self.clock,
+            done=lambda n: (self.notify(f"{name}: retrying {n} unfinished config(s) in a new worker"), _kick(screen)),
+        )
 
     # -- errors -------------------------------------------------------------------------------
     def show_error(self, exc: BaseException, title: str = "Error") -> None:
@@ -293,8 +321,11 @@ class MotoolsApp(App[None]):
                 continue
             seen.add(binding.action)
             key = self.get_key_display(binding)
-            yield SystemCommand(binding.tooltip or binding.description, f"key: {key}",
-                                partial(self._run_screen_action, screen, binding.action))
+            yield SystemCommand(
+                binding.tooltip or binding.description,
+                f"key: {key}",
+                partial(self._run_screen_action, screen, binding.action),
+            )
         yield from super().get_system_commands(screen)
 
     def _run_screen_action(self, screen: Screen, action: str) -> None:
@@ -311,8 +342,9 @@ class MotoolsApp(App[None]):
                 if yes:
                     self.exit()
 
-            self.push_screen(ConfirmModal("Quit without saving?", "The spec has unsaved changes.", yes="Quit"),
-                             answered)
+            self.push_screen(
+                ConfirmModal("Quit without saving?", "The spec has unsaved changes.", yes="Quit"), answered
+            )
             return
         self.exit()
 
@@ -344,8 +376,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="motools-tui", description="The motools terminal app.")
     parser.add_argument("--home", help="the .motools folder (default: $MOTOOLS_HOME or ./.motools)")
     parser.add_argument("--spec", metavar="FILE", help="import this spec file at start (if not already saved)")
-    parser.add_argument("--theme", help=f"a Textual theme (default: {DEFAULT_TRUECOLOR_THEME} with truecolor, "
-                                        f"else {ANSI_THEME}; or set MOTOOLS_TUI_THEME)")
+    parser.add_argument(
+        "--theme",
+        help=f"a Textual theme (default: {DEFAULT_TRUECOLOR_THEME} with truecolor, "
+        f"else {ANSI_THEME}; or set MOTOOLS_TUI_THEME)",
+    )
     args = parser.parse_args(argv)
     if args.spec and not Path(args.spec).is_file():
         print(f"error: {args.spec}: no such file", file=sys.stderr)

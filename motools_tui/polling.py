@@ -44,8 +44,9 @@ class PollLoop:
         self.worker: Any = None
 
     def start(self) -> None:
-        self.worker = self.owner.run_worker(self._loop, thread=True, group=f"poll-{self.key}",
-                                            name=f"poll {self.key}", exit_on_error=False)
+        self.worker = self.owner.run_worker(
+            self._loop, thread=True, group=f"poll-{self.key}", name=f"poll {self.key}", exit_on_error=False
+        )
 
     def kick(self, force: bool = True) -> None:
         """Poll now (after the user changed something), not at the next tick."""
@@ -71,7 +72,7 @@ class PollLoop:
             force, self._force = self._force, False
             try:
                 result = self.fn(force)
-            except Exception as exc:  # noqa: BLE001 - shown to the user, polling goes on
+            except Exception as exc:
                 text = f"{type(exc).__name__}: {exc}"
                 if text != self._last_error:
                     self._last_error = text

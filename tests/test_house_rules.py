@@ -18,7 +18,7 @@ PACKAGES = ("motools", "mozoo", "motools_tui")
 STATUS_WORDS = ("pending", "running", "finished", "failed", "cancelled", "interrupted", "stalled")
 STATUS_HOMES = {"motools/status.py", "motools/store/schema.py"}
 SQL = re.compile(r"\b(SELECT|INSERT|UPDATE)\b")
-QUOTED_STATUS = re.compile(r"""['"](%s)['"]""" % "|".join(STATUS_WORDS))
+QUOTED_STATUS = re.compile(r"""['"]({})['"]""".format("|".join(STATUS_WORDS)))
 
 
 def _sources() -> list[tuple[str, ast.Module]]:
@@ -56,8 +56,11 @@ def test_the_rules_would_catch_a_violation() -> None:
 def test_statuses_come_from_the_one_enum(rel: str, tree: ast.Module) -> None:
     if rel in STATUS_HOMES:
         return
-    bad = [f"{rel}:{line}: {value!r}" for line, value in _strings(tree)
-           if value in STATUS_WORDS or QUOTED_STATUS.search(value)]
+    bad = [
+        f"{rel}:{line}: {value!r}"
+        for line, value in _strings(tree)
+        if value in STATUS_WORDS or QUOTED_STATUS.search(value)
+    ]
     assert not bad, "use motools.status.Status instead of status literals:\n" + "\n".join(bad)
 
 

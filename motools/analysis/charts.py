@@ -157,7 +157,7 @@ def line_chart_data(
         bounds.add(metric_bounds)
         parts = _split(ci, series_col)
         labels = _key_labels(df[series_col], [k for k, _ in parts], series_col) if series_col else [""]
-        for (key, part), label in zip(parts, labels, strict=True):
+        for (_key, part), label in zip(parts, labels, strict=True):
             name = _series_name(metric, series_col, label, several_metrics=len(metrics) > 1)
             series.append(_series(name, part, x_col, position, len(series), metric_bounds))
     if categories is not None and len(series) > 1:
@@ -308,7 +308,8 @@ def _split(ci: pd.DataFrame, series_col: str | None) -> list[tuple[Hashable, pd.
 def _key_labels(column: pd.Series, keys: list[Hashable], name: str) -> list[str]:
     """Series labels read like the axis ticks: ``1e-5`` for learning rates, ``16`` for ranks."""
     if _is_numeric(column) and all(not pd.isna(k) for k in keys):
-        return tick_labels([float(k) for k in keys], wants_log(keys, name))  # type: ignore[arg-type]
+        values = [float(k) for k in keys]  # type: ignore[arg-type]  # numeric keys: pandas types them Hashable
+        return tick_labels(values, wants_log(values, name))
     return [format_value(k) for k in keys]
 
 

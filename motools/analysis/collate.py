@@ -44,7 +44,9 @@ def _select(available: list[str], wanted: list[str] | None) -> list[str]:
     return wanted
 
 
-def _frame(records: list[dict[str, Any]], param_cols: list[str], lead: list[str], metric_cols: list[str]) -> pd.DataFrame:
+def _frame(
+    records: list[dict[str, Any]], param_cols: list[str], lead: list[str], metric_cols: list[str]
+) -> pd.DataFrame:
     import pandas as pd
 
     return pd.DataFrame.from_records(records, columns=[*param_cols, *lead, *metric_cols])
@@ -72,8 +74,9 @@ async def collate_sweep_evals(
     listing the available ones. Runs whose evaluation did not finish are left out with a
     warning that names them.
     """
-    return await asyncio.to_thread(_collate_states, list(sweep_states), eval_step_name, _metric_list(metrics),
-                                   eval_atom_key)
+    return await asyncio.to_thread(
+        _collate_states, list(sweep_states), eval_step_name, _metric_list(metrics), eval_atom_key
+    )
 
 
 def _result_outputs(st: WorkflowState, step_name: str | None, atom_key: str | None) -> list[tuple[StepState, str]]:
@@ -87,12 +90,14 @@ def _result_outputs(st: WorkflowState, step_name: str | None, atom_key: str | No
     declared = [(s, k) for s, k in st.result_outputs if atom_key is None or k == atom_key]
     if declared:
         return [(st.step_states[s], k) for s, k in declared if s in st.step_states]
-    return [(step, k) for step in st.step_states.values() for k in step.output_atoms
-            if atom_key is None or k == atom_key]
+    return [
+        (step, k) for step in st.step_states.values() for k in step.output_atoms if atom_key is None or k == atom_key
+    ]
 
 
-def _collate_states(states: list[WorkflowState], step_name: str | None, wanted: list[str] | None,
-                    atom_key: str | None) -> pd.DataFrame:
+def _collate_states(
+    states: list[WorkflowState], step_name: str | None, wanted: list[str] | None, atom_key: str | None
+) -> pd.DataFrame:
     from motools.store import open_store
 
     paths, names = _param_columns([st.params for st in states])
@@ -193,8 +198,14 @@ def collate_sweep(
     return _frame(records, param_cols, lead, chosen)
 
 
-def _sample_frame(read: Any, runs: list[dict[str, Any]], params: list[dict[str, Any]], paths: list[str],
-                  names: dict[str, str], atoms_of: dict[int, list[str]]) -> pd.DataFrame:
+def _sample_frame(
+    read: Any,
+    runs: list[dict[str, Any]],
+    params: list[dict[str, Any]],
+    paths: list[str],
+    names: dict[str, str],
+    atoms_of: dict[int, list[str]],
+) -> pd.DataFrame:
     run_of_atom: dict[str, list[tuple[dict[str, Any], dict[str, Any]]]] = {}
     for r, p in zip(runs, params, strict=True):
         for atom_id in atoms_of.get(r["id"], []):
@@ -204,8 +215,14 @@ def _sample_frame(read: Any, runs: list[dict[str, Any]], params: list[dict[str, 
     for s in rows:
         for r, p in run_of_atom.get(s["atom_id"], []):
             rec: dict[str, Any] = {names[k]: p.get(k) for k in paths}
-            rec.update(run=r["idx"], status=r["status"], task=s["task"], sample_id=s["sample_id"], epoch=s["epoch"],
-                       score=s["score"])
+            rec.update(
+                run=r["idx"],
+                status=r["status"],
+                task=s["task"],
+                sample_id=s["sample_id"],
+                epoch=s["epoch"],
+                score=s["score"],
+            )
             records.append(rec)
     records.sort(key=lambda rec: (rec["run"], rec["task"], rec["epoch"], rec["sample_id"]))
     return _frame(records, [names[p] for p in paths], ["run", "status", "task"], ["sample_id", "epoch", "score"])

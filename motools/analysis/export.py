@@ -1,6 +1,8 @@
 """Writing results to files: the results table and CI table as CSV, charts as PNG/SVG/PDF.
 
-Nothing is overwritten unless asked (``force=True``); every function returns the path it wrote.
+Every file is written atomically (:mod:`motools.fileio`): nothing is overwritten unless asked
+(``force=True``), a failed write leaves any earlier file whole, and a link is never written
+through. Every function returns the path it wrote.
 """
 
 from __future__ import annotations
@@ -11,22 +13,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from motools.errors import MotoolsError
+from motools.fileio import check_target, write_file
 from motools.status import Status
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from motools.analysis.stats import CIMethod
     from motools.store import Store
 
 
-def _target(path: str | os.PathLike[str], force: bool) -> Path:
-    p = Path(path).expanduser()
-    if p.exists() and not force:
-        raise MotoolsError(f"{p} already exists; pass --force (force=True) to overwrite it")
-    if p.exists() and p.is_dir():
-        raise MotoolsError(f"{p} is a directory, not a file")
-    p.parent.mkdir(parents=True, exist_ok=True)
-    return p
+def _write_frame(df: pd.DataFrame, path: str | os.PathLike[str], force: bool) -> Path:
+    check_target(path, force=force, make_dirs=True)  # refuse before the work, not after
+    data = df.to_csv(index=False).encode()
+    return write_file(path, lambda fh: fh.write(data), force=force, make_dirs=True)
 
 
 def finished_rows(sweep: str, store: Store | None = None) -> pd.DataFrame:
@@ -40,43 +40,65 @@ def finished_rows(sweep: str, store: Store | None = None) -> pd.DataFrame:
     return done
 
 
-def export_results_csv(sweep: str, path: str | os.PathLike[str], *, store: Store | None = None,
-                       force: bool = False, samples: bool = False) -> Path:
+def export_results_csv(
+    sweep: str, path: str | os.PathLike[str], *, store: Store | None = None, force: bool = False, samples: bool = False
+) -> Path:
     """Every run (with its status) or every scored sample, as CSV."""
     from motools.analysis.collate import collate_sweep
 
-    target = _target(path, force)
-    collate_sweep(sweep, store=store, samples=samples).to_csv(target, index=False)
-    return target
+    check_target(path, force=force, make_dirs=True)
+    return _write_frame(collate_sweep(sweep, store=store, samples=samples), path, force)
 
 
-def export_ci_csv(sweep: str, path: str | os.PathLike[str], group_cols: Sequence[str], *,
-                  value_col: str = "accuracy", confidence: float = 0.95, method: str = "auto",
-                  store: Store | None = None, force: bool = False) -> Path:
+def export_ci_csv(
+    sweep: str,
+    path: str | os.PathLike[str],
+    group_cols: Sequence[str],
+    *,
+    value_col: str = "accuracy",
+    confidence: float = 0.95,
+    method: CIMethod = "auto",
+    store: Store | None = None,
+    force: bool = False,
+) -> Path:
     from motools.analysis.stats import compute_ci_df
 
     df = finished_rows(sweep, store)
-    ci = compute_ci_df(df, value_col=value_col, group_cols=list(group_cols), confidence=confidence,
-                       method=method)  # type: ignore[arg-type]
-    target = _target(path, force)
-    ci.to_csv(target, index=False)
-    return target
+    ci = compute_ci_df(df, value_col=value_col, group_cols=list(group_cols), confidence=confidence, method=method)
+    return _write_frame(ci, path, force)
 
 
-def export_chart(sweep: str, path: str | os.PathLike[str], x_col: str, y_col: str = "accuracy", *,
-                 heatmap_y: str | None = None, title: str | None = None, store: Store | None = None,
-                 force: bool = False) -> Path:
+def export_chart(
+    sweep: str,
+    path: str | os.PathLike[str],
+    x_col: str,
+    y_col: str = "accuracy",
+    *,
+    heatmap_y: str | None = None,
+    title: str | None = None,
+    store: Store | None = None,
+    force: bool = False,
+) -> Path:
     """A line chart of ``y_col`` against ``x_col`` (or a heatmap over ``x_col`` × ``heatmap_y``)."""
     from motools.analysis.plots import plot_sweep_heatmap, plot_sweep_metric
 
+    check_target(path, force=force, make_dirs=True)
     df = finished_rows(sweep, store)
     if heatmap_y:
         fig = plot_sweep_heatmap(df, x_col=x_col, y_col=heatmap_y, value_col=y_col, title=title or sweep)
     else:
         fig = plot_sweep_metric(df, x_col=x_col, y_col=y_col, title=title or sweep)
-    target = _target(path, force)
-    fig.savefig(target, dpi=150, bbox_inches="tight")
-    return target
+    return save_figure(fig, path, force=force, make_dirs=True)
+
+
+def save_figure(fig: Any, path: str | os.PathLike[str], *, force: bool = False, make_dirs: bool = False) -> Path:
+    """A matplotlib figure as PNG, SVG or PDF (by the file's suffix), written atomically."""
+    fmt = Path(path).suffix.lstrip(".").lower() or "png"
+    if fmt not in ("png", "svg", "pdf"):
+        raise MotoolsError(f"{path}: a chart is written as .png, .svg or .pdf, not .{fmt}")
+    return write_file(
+        path, lambda fh: fig.savefig(fh, format=fmt, dpi=150, bbox_inches="tight"), force=force, make_dirs=make_dirs
+    )
 
 
 def output_paths(output: Any, sweep: str) -> list[Path]:
@@ -112,8 +134,7 @@ def write_outputs_of(sweep: str, *, store: Store | None = None, force: bool = Fa
     return write_spec_outputs(sweep, spec.output, store=store, force=force)
 
 
-def write_spec_outputs(sweep: str, output: Any, *, store: Store | None = None,
-                       force: bool = False) -> list[Path]:
+def write_spec_outputs(sweep: str, output: Any, *, store: Store | None = None, force: bool = False) -> list[Path]:
     """What a spec's ``output:`` section asks for, after its sweep ran."""
     written: list[Path] = []
     if output.results_path:
@@ -121,8 +142,18 @@ def write_spec_outputs(sweep: str, output: Any, *, store: Store | None = None,
     ci = output.confidence_intervals
     if ci is not None:
         path = ci.path or _sibling(output.results_path, "_ci.csv") or f"{sweep}_ci.csv"
-        written.append(export_ci_csv(sweep, path, ci.group_cols, value_col=ci.value_col,
-                                     confidence=ci.confidence, method=ci.method, store=store, force=force))
+        written.append(
+            export_ci_csv(
+                sweep,
+                path,
+                ci.group_cols,
+                value_col=ci.value_col,
+                confidence=ci.confidence,
+                method=ci.method,
+                store=store,
+                force=force,
+            )
+        )
     if output.plot is not None:
         p = output.plot
         written.append(export_chart(sweep, p.path, p.x_col, p.y_col, title=p.title, store=store, force=force))

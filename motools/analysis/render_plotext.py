@@ -62,7 +62,7 @@ def render_plotext(chart: ChartData, width: int, height: int, *, color: bool = F
     lines = text.rstrip("\n").split("\n")[:plot_height]
     if plot_height < height and scale is not None:
         lines += [" " * width] * (plot_height - len(lines))
-        lines = lines[:plot_height] + [scale[:width]]
+        lines = [*lines[:plot_height], scale[:width]]
     return _fit(lines, width, height, color)
 
 

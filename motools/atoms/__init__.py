@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-
-import orjson
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 INLINE_LIMIT = 64 * 1024
 _OPTS = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
@@ -64,4 +64,4 @@ class Atom:
         return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 
-__all__ = ["Atom", "INLINE_LIMIT", "atom_id_for", "canonical_json", "content_hash"]
+__all__ = ["INLINE_LIMIT", "Atom", "atom_id_for", "canonical_json", "content_hash"]

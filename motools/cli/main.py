@@ -53,7 +53,7 @@ def _configure_logging(verbose: bool) -> None:
     if not any(getattr(h, "_motools_cli", False) for h in logger.handlers):
         handler = logging.StreamHandler()
         handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-        setattr(handler, "_motools_cli", True)  # marks our handler, so a second main() adds none
+        handler._motools_cli = True  # marks our handler, so a second main() adds none
         logger.addHandler(handler)
     logger.setLevel(logging.DEBUG if verbose else logging.WARNING)
     logger.propagate = False

@@ -19,12 +19,14 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], max_widt
     limit = max_width or shutil.get_terminal_size((120, 24)).columns
     if sum(widths) + 2 * (len(widths) - 1) > limit and widths:
         widths[-1] = max(8, limit - sum(widths[:-1]) - 2 * (len(widths) - 1))
+
     def line(vals: Sequence[str]) -> str:
         out = []
         for i, v in enumerate(vals):
             v = v if len(v) <= widths[i] else v[: widths[i] - 1] + "…"
             out.append(v.ljust(widths[i]))
         return "  ".join(out).rstrip()
+
     parts = [line(headers), line(["-" * w for w in widths])]
     parts += [line(r) for r in cells]
     return "\n".join(parts)
@@ -50,8 +52,10 @@ class ProgressLine:
         width = 24
         filled = int(width * (done + failed) / max(1, self.total))
         bar = "#" * filled + "-" * (width - filled)
-        text = (f"[{bar}] {done + failed}/{self.total}  finished {done}  failed {failed}  "
-                f"running {running}  ETA {format_duration(eta)}")
+        text = (
+            f"[{bar}] {done + failed}/{self.total}  finished {done}  failed {failed}  "
+            f"running {running}  ETA {format_duration(eta)}"
+        )
         self.stream.write("\r\x1b[2K" + text)
         self.stream.flush()
         self._shown = True

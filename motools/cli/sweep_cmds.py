@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from motools.cli.output import ProgressLine, format_table
-from motools.status import Status, TERMINAL
+from motools.status import TERMINAL, Status
 from motools.text import format_duration, format_value, safe_text
 
 if TYPE_CHECKING:
@@ -31,8 +31,11 @@ def register(sub: Any) -> None:
     run = s.add_parser("run", help="run a saved spec (by name) or a spec file")
     run.add_argument("spec", metavar="SPEC_NAME_OR_FILE")
     run.add_argument("--max-parallel", type=int, help="override the spec's execution.max_parallel")
-    run.add_argument("--name", help="name the sweep (default: <spec>-<time>-<random>); an existing sweep of "
-                                    "that name is resumed, and extended with any new grid values")
+    run.add_argument(
+        "--name",
+        help="name the sweep (default: <spec>-<time>-<random>); an existing sweep of "
+        "that name is resumed, and extended with any new grid values",
+    )
     run.add_argument("--detach", action="store_true", help="run in a background worker and return at once")
     run.add_argument("--quiet", action="store_true", help="no progress output")
     run.add_argument("--force", action="store_true", help="let the spec's output files overwrite old ones")
@@ -44,8 +47,10 @@ def register(sub: Any) -> None:
     show = s.add_parser("show", help="a sweep's runs, status, metrics and errors")
     show.add_argument("name")
     show.set_defaults(func=cmd_show)
-    for verb, text in (("resume", "finish an interrupted, cancelled or failed sweep"),
-                       ("retry", "re-run only the failed (and cancelled) runs of a sweep")):
+    for verb, text in (
+        ("resume", "finish an interrupted, cancelled or failed sweep"),
+        ("retry", "re-run only the failed (and cancelled) runs of a sweep"),
+    ):
         cmd = s.add_parser(verb, help=text)
         cmd.add_argument("name")
         cmd.add_argument("--max-parallel", type=int)
@@ -74,8 +79,9 @@ def register(sub: Any) -> None:
 
 
 def _cache_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--rerun", metavar="STEP[,STEP]", default="",
-                   help="run these steps again even where a cached result exists")
+    p.add_argument(
+        "--rerun", metavar="STEP[,STEP]", default="", help="run these steps again even where a cached result exists"
+    )
     p.add_argument("--no-cache", action="store_true", help="run every step again (results are re-cached)")
 
 
@@ -105,7 +111,9 @@ def _check_rerun(store: Store, name: str, args: argparse.Namespace) -> None:
     steps = [s.name for s in resolve_workflow(spec.workflow).steps]
     unknown = sorted(wanted - set(steps))
     if unknown:
-        raise MotoolsError(f"--rerun: no step {', '.join(map(repr, unknown))} in this workflow; steps: {', '.join(steps)}")
+        raise MotoolsError(
+            f"--rerun: no step {', '.join(map(repr, unknown))} in this workflow; steps: {', '.join(steps)}"
+        )
 
 
 def load_spec_arg(ref: str, trust: bool = False) -> tuple[Any, Path | None]:
@@ -197,8 +205,11 @@ def _run_in_foreground(start: Callable[[SweepControl], Awaitable[SweepOutcome]],
             if control.cancel_requested:
                 raise KeyboardInterrupt
             if not quiet:
-                print("\ncancelling: unfinished runs will be recorded as cancelled (resume later)",
-                      file=sys.stderr, flush=True)
+                print(
+                    "\ncancelling: unfinished runs will be recorded as cancelled (resume later)",
+                    file=sys.stderr,
+                    flush=True,
+                )
             control.cancel()
 
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -216,9 +227,11 @@ def _finish(store: Store, outcome: SweepOutcome, reporter: _Reporter, quiet: boo
     if not quiet:
         print()
         _print_runs(store, outcome.name)
-        print(f"\nsweep {outcome.name}: {outcome.status} "
-              f"({reporter.done} finished, {reporter.failed} failed) in "
-              f"{format_duration(time.monotonic() - reporter.start)}")
+        print(
+            f"\nsweep {outcome.name}: {outcome.status} "
+            f"({reporter.done} finished, {reporter.failed} failed) in "
+            f"{format_duration(time.monotonic() - reporter.start)}"
+        )
         if outcome.status in (Status.CANCELLED, Status.FAILED):
             print(f"resume with: motools sweep resume {outcome.name}")
     if outcome.status == Status.FINISHED:
@@ -239,15 +252,24 @@ def cmd_run(args: argparse.Namespace) -> int:
     name = recorded.sweep["name"]
     _check_rerun(store, name, args)
     if args.detach:
-        detach_sweep(name, store=store, max_parallel=args.max_parallel, cache=_cache_policy(args),
-                     force_outputs=args.force)
-        print(f"sweep {name} started in the background ({recorded.sweep['n_runs']} configs); "
-              f"watch it with 'motools sweep show {name}'")
+        detach_sweep(
+            name, store=store, max_parallel=args.max_parallel, cache=_cache_policy(args), force_outputs=args.force
+        )
+        print(
+            f"sweep {name} started in the background ({recorded.sweep['n_runs']} configs); "
+            f"watch it with 'motools sweep show {name}'"
+        )
         return EXIT_OK
     reporter = _Reporter(store, recorded.sweep, args.quiet)
     outcome = _run_in_foreground(
-        lambda control: execute_sweep(name, store=store, max_parallel=args.max_parallel, observer=reporter,
-                                      control=control, cache=_cache_policy(args)),
+        lambda control: execute_sweep(
+            name,
+            store=store,
+            max_parallel=args.max_parallel,
+            observer=reporter,
+            control=control,
+            cache=_cache_policy(args),
+        ),
         args.quiet,
     )
     code = _finish(store, outcome, reporter, args.quiet)
@@ -283,12 +305,21 @@ def cmd_export(args: argparse.Namespace) -> int:
             path = export_results_csv(args.name, args.csv, store=store, force=args.force, samples=args.samples)
             print(f"wrote {path}")
         if args.ci:
-            path = export_ci_csv(args.name, args.ci, args.group, value_col=args.value, confidence=args.confidence,
-                                 method=args.method, store=store, force=args.force)
+            path = export_ci_csv(
+                args.name,
+                args.ci,
+                args.group,
+                value_col=args.value,
+                confidence=args.confidence,
+                method=args.method,
+                store=store,
+                force=args.force,
+            )
             print(f"wrote {path}")
         if args.png:
-            path = export_chart(args.name, args.png, args.x, args.y, heatmap_y=args.heatmap, store=store,
-                                force=args.force)
+            path = export_chart(
+                args.name, args.png, args.x, args.y, heatmap_y=args.heatmap, store=store, force=args.force
+            )
             print(f"wrote {path}")
     except ValueError as exc:  # a column or metric that does not exist
         raise MotoolsError(str(exc)) from None
@@ -310,8 +341,14 @@ def cmd_resume(args: argparse.Namespace) -> int:
         return EXIT_OK
     reporter = _Reporter(store, sweep, args.quiet)
     outcome = _run_in_foreground(
-        lambda control: execute_sweep(args.name, store=store, max_parallel=args.max_parallel, observer=reporter,
-                                      control=control, cache=_cache_policy(args)),
+        lambda control: execute_sweep(
+            args.name,
+            store=store,
+            max_parallel=args.max_parallel,
+            observer=reporter,
+            control=control,
+            cache=_cache_policy(args),
+        ),
         args.quiet,
     )
     return _finish(store, outcome, reporter, args.quiet)
@@ -339,7 +376,9 @@ def cmd_cancel(args: argparse.Namespace) -> int:
         print(f"sweep {args.name} is not running (status: {sweep['status']})")
         return EXIT_OK
     if not store.cancel_sweep(args.name):
-        print(f"sweep {args.name} had no live worker; marked cancelled (resume with 'motools sweep resume {args.name}')")
+        print(
+            f"sweep {args.name} had no live worker; marked cancelled (resume with 'motools sweep resume {args.name}')"
+        )
         return EXIT_OK
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -362,8 +401,16 @@ def cmd_list(args: argparse.Namespace) -> int:
         status = shown_status(s).value
         if s["status"] == Status.FAILED and s.get("message"):
             status = f"failed: {s['message']}"
-        rows.append((safe_text(s["name"]), safe_text(s["spec_name"] or "-"), status,
-                     f"{s['n_finished']}/{s['n_runs']}", s["n_failed"], created))
+        rows.append(
+            (
+                safe_text(s["name"]),
+                safe_text(s["spec_name"] or "-"),
+                status,
+                f"{s['n_finished']}/{s['n_runs']}",
+                s["n_failed"],
+                created,
+            )
+        )
     if not rows:
         print("no sweeps yet; start one with 'motools sweep run SPEC'")
         return 0
@@ -414,14 +461,18 @@ def cmd_show(args: argparse.Namespace) -> int:
         status = f"interrupted (worker gone; resume with 'motools sweep resume {args.name}')"
     elif shown == Status.STALLED:
         age = worker_liveness(sweep).heartbeat_age or 0
-        status = (f"stalled (worker {sweep['worker_pid']} is alive but has not written for {format_duration(age)}: "
-                  "stopped or blocked; it is not resumed elsewhere)")
+        status = (
+            f"stalled (worker {sweep['worker_pid']} is alive but has not written for {format_duration(age)}: "
+            "stopped or blocked; it is not resumed elsewhere)"
+        )
     elif sweep["status"] == Status.FAILED and sweep.get("message"):
         status = f"failed: {safe_text(sweep['message'])}"
     counts = read.status_counts(sweep["id"])
     print(f"sweep:    {safe_text(sweep['name'])}")
-    print(f"spec:     {safe_text(sweep['spec_name'] or '-')}   workflow: {safe_text(sweep['workflow'] or '-')}   "
-          f"user: {safe_text(sweep['user'] or '-')}")
+    print(
+        f"spec:     {safe_text(sweep['spec_name'] or '-')}   workflow: {safe_text(sweep['workflow'] or '-')}   "
+        f"user: {safe_text(sweep['user'] or '-')}"
+    )
     print(f"status:   {status}")
     print("runs:     " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) + f" (of {sweep['n_runs']})")
     if sweep["started_at"]:
@@ -429,8 +480,10 @@ def cmd_show(args: argparse.Namespace) -> int:
         print(f"elapsed:  {format_duration(end - sweep['started_at'])}")
     cached = read.cached_step_counts(sweep["id"])
     if cached:
-        print("steps:    " + ", ".join(f"{step} {n}" + (f" ({c} from cache)" if c else "")
-                                       for step, (n, c) in cached.items()))
+        print(
+            "steps:    "
+            + ", ".join(f"{step} {n}" + (f" ({c} from cache)" if c else "") for step, (n, c) in cached.items())
+        )
     print()
     _print_runs(store, args.name)
     atoms = read.atom_summaries(a["atom_id"] for a in read.result_atoms(sweep["id"]))

@@ -11,6 +11,11 @@ from motools.evals.base import (
 )
 
 __all__ = [
-    "EvalBackend", "EvalRequest", "EvalResult", "SampleScore", "eval_backend_names", "get_eval_backend",
+    "EvalBackend",
+    "EvalRequest",
+    "EvalResult",
+    "SampleScore",
+    "eval_backend_names",
+    "get_eval_backend",
     "register_eval_backend",
 ]

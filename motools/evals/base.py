@@ -53,8 +53,15 @@ class EvalResult:
         from motools.store.records import SampleRecord
 
         return [
-            SampleRecord(s.sample_id, s.epoch, dict(s.scores) or {"score": s.score}, s.answer, s.target,
-                         dict(s.explanations) or None, s.score)
+            SampleRecord(
+                s.sample_id,
+                s.epoch,
+                dict(s.scores) or {"score": s.score},
+                s.answer,
+                s.target,
+                dict(s.explanations) or None,
+                s.score,
+            )
             for s in self.samples
         ]
 
@@ -73,17 +80,18 @@ class EvalResult:
 class EvalBackend(Protocol):
     name: str
 
-    def preflight(self) -> list[str]:
-        ...
+    def preflight(self) -> list[str]: ...
 
-    async def evaluate(self, ctx: StepContext, request: EvalRequest) -> EvalResult:
-        ...
+    async def evaluate(self, ctx: StepContext, request: EvalRequest) -> EvalResult: ...
 
 
-eval_backends = Registry[EvalBackend]("evaluation", {
-    "dummy": "motools.evals.backends.dummy:DummyEvalBackend",
-    "inspect": "motools.evals.backends.inspect:InspectEvalBackend",
-})
+eval_backends = Registry[EvalBackend](
+    "evaluation",
+    {
+        "dummy": "motools.evals.backends.dummy:DummyEvalBackend",
+        "inspect": "motools.evals.backends.inspect:InspectEvalBackend",
+    },
+)
 register_eval_backend = eval_backends.register
 eval_backend_names = eval_backends.names
 get_eval_backend = eval_backends.get

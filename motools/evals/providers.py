@@ -66,25 +66,33 @@ def prompt_text(messages: list[ChatMessage]) -> str:
 
 
 def _usage(input_tokens: int, output_tokens: int) -> ModelUsage:
-    return ModelUsage(input_tokens=input_tokens, output_tokens=output_tokens,
-                      total_tokens=input_tokens + output_tokens)
+    return ModelUsage(input_tokens=input_tokens, output_tokens=output_tokens, total_tokens=input_tokens + output_tokens)
 
 
 @modelapi(name=SIMULATED_PROVIDER)
 class SimulatedModelAPI(ModelAPI):
     """A simulated fine-tuned model (no weights, no network, no tokenizer download)."""
 
-    def __init__(self, model_name: str, base_url: str | None = None, api_key: str | None = None,
-                 config: GenerateConfig = GenerateConfig(), *, simulation: dict[str, Any] | None = None,
-                 latency_s: float = 0.0, **_: Any) -> None:
+    def __init__(
+        self,
+        model_name: str,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        config: GenerateConfig = GenerateConfig(),  # noqa: B008 - Inspect's ModelAPI signature
+        *,
+        simulation: dict[str, Any] | None = None,
+        latency_s: float = 0.0,
+        **_: Any,
+    ) -> None:
         super().__init__(model_name, base_url, api_key, [], config)
         if not simulation:
             raise ValueError(f"{SIMULATED_PROVIDER}/{model_name} needs a 'simulation' model arg")
         self.simulation = simulation
         self.latency_s = float(latency_s)
 
-    async def generate(self, input: list[ChatMessage], tools: list[ToolInfo], tool_choice: ToolChoice,
-                       config: GenerateConfig) -> ModelOutput:
+    async def generate(
+        self, input: list[ChatMessage], tools: list[ToolInfo], tool_choice: ToolChoice, config: GenerateConfig
+    ) -> ModelOutput:
         if self.latency_s > 0:
             await asyncio.sleep(self.latency_s)
         prompt = prompt_text(input)
@@ -107,21 +115,34 @@ class SimulatedModelAPI(ModelAPI):
 class TinkerModelAPI(ModelAPI):
     """A Tinker checkpoint (``model_name`` is its sampler path, ``tinker://...``)."""
 
-    def __init__(self, model_name: str, base_url: str | None = None, api_key: str | None = None,
-                 config: GenerateConfig = GenerateConfig(), *, base_model: str | None = None,
-                 **_: Any) -> None:
+    def __init__(
+        self,
+        model_name: str,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        config: GenerateConfig = GenerateConfig(),  # noqa: B008 - Inspect's ModelAPI signature
+        *,
+        base_model: str | None = None,
+        **_: Any,
+    ) -> None:
         super().__init__(model_name, base_url, api_key, [], config)
         path = model_name if model_name.startswith("tinker://") else None
         self.sampler = TinkerSampler(path, base_model=base_model if path else (base_model or model_name))
 
-    async def generate(self, input: list[ChatMessage], tools: list[ToolInfo], tool_choice: ToolChoice,
-                       config: GenerateConfig) -> ModelOutput:
+    async def generate(
+        self, input: list[ChatMessage], tools: list[ToolInfo], tool_choice: ToolChoice, config: GenerateConfig
+    ) -> ModelOutput:
         messages = [{"role": m.role, "content": m.text} for m in input]
         done = await self.sampler.complete(
-            messages, max_tokens=config.max_tokens, temperature=config.temperature, top_p=config.top_p,
-            top_k=config.top_k, seed=config.seed, stop=config.stop_seqs or (),
+            messages,
+            max_tokens=config.max_tokens,
+            temperature=config.temperature,
+            top_p=config.top_p,
+            top_k=config.top_k,
+            seed=config.seed,
+            stop=config.stop_seqs or (),
         )
-        output = ModelOutput.from_content(self.model_name, done.text, stop_reason=done.stop_reason)  # type: ignore[arg-type]
+        output = ModelOutput.from_content(self.model_name, done.text, stop_reason=done.stop_reason)  # type: ignore[arg-type]  # a plain str of Inspect's StopReason literals
         output.usage = _usage(done.input_tokens, done.output_tokens)
         return output
 

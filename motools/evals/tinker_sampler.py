@@ -29,8 +29,9 @@ class Completion:
 class TinkerSampler:
     """Samples replies from ``model_path`` (sampler weights) or, without one, from ``base_model``."""
 
-    def __init__(self, model_path: str | None, base_model: str | None = None,
-                 client_timeout_s: float = tc.CLIENT_TIMEOUT_S):
+    def __init__(
+        self, model_path: str | None, base_model: str | None = None, client_timeout_s: float = tc.CLIENT_TIMEOUT_S
+    ):
         if not model_path and not base_model:
             raise ValueError("TinkerSampler needs a model_path or a base_model")
         self.model_path = model_path
@@ -60,9 +61,17 @@ class TinkerSampler:
         await self._ready()
         return len(self._tokenizer.encode(text, add_special_tokens=False))
 
-    async def complete(self, messages: Sequence[dict[str, str]], *, max_tokens: int | None = None,
-                       temperature: float | None = None, top_p: float | None = None, top_k: int | None = None,
-                       seed: int | None = None, stop: Sequence[str] = ()) -> Completion:
+    async def complete(
+        self,
+        messages: Sequence[dict[str, str]],
+        *,
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        top_k: int | None = None,
+        seed: int | None = None,
+        stop: Sequence[str] = (),
+    ) -> Completion:
         from tinker import types
 
         await self._ready()
@@ -75,8 +84,9 @@ class TinkerSampler:
             seed=seed,
             stop=self._stops or None,
         )
-        response = await tc.submit(self._client.sample, prompt=types.ModelInput.from_ints(prompt),
-                                   num_samples=1, sampling_params=params)
+        response = await tc.submit(
+            self._client.sample, prompt=types.ModelInput.from_ints(prompt), num_samples=1, sampling_params=params
+        )
         seq = response.sequences[0]
         tokens = list(seq.tokens)
         cut = next((i for i, t in enumerate(tokens) if t in self._stops), None)

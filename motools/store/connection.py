@@ -15,12 +15,17 @@ def connect(db_path: Path, *, readonly: bool = False) -> sqlite3.Connection:
     try:
         if readonly:
             conn = sqlite3.connect(
-                f"file:{db_path}?mode=ro", uri=True, isolation_level=None,
-                check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000,
+                f"file:{db_path}?mode=ro",
+                uri=True,
+                isolation_level=None,
+                check_same_thread=False,
+                timeout=BUSY_TIMEOUT_MS / 1000,
             )
         else:
             conn = sqlite3.connect(
-                db_path, isolation_level=None, check_same_thread=False,
+                db_path,
+                isolation_level=None,
+                check_same_thread=False,
                 timeout=BUSY_TIMEOUT_MS / 1000,
             )
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")

@@ -128,8 +128,9 @@ class Store:
     def steps(self, run_id: int) -> list[dict[str, Any]]:
         return self.read.steps(run_id)
 
-    def events(self, *, sweep_id: int | None = None, run_id: int | None = None, after_id: int = 0,
-               limit: int = 1000) -> list[dict[str, Any]]:
+    def events(
+        self, *, sweep_id: int | None = None, run_id: int | None = None, after_id: int = 0, limit: int = 1000
+    ) -> list[dict[str, Any]]:
         return self.read.events(sweep_id=sweep_id, run_id=run_id, after_id=after_id, limit=limit)
 
     def cancel_sweep(self, name: str, *, now: float | None = None) -> bool:
@@ -148,8 +149,9 @@ class Store:
         return self.read.data_version()
 
     # -- atoms --------------------------------------------------------------------------------
-    def atom_row_for(self, kind: str, payload: bytes | str, *, metadata: dict[str, Any] | None = None,
-                     as_json: Any = None) -> tuple[Atom, tuple[Any, ...], bytes | None]:
+    def atom_row_for(
+        self, kind: str, payload: bytes | str, *, metadata: dict[str, Any] | None = None, as_json: Any = None
+    ) -> tuple[Atom, tuple[Any, ...], bytes | None]:
         """Describe an atom without writing it: ``(atom, row, file_bytes_or_None)``.
 
         Inline JSON atoms (``as_json`` given and small) become a row with data; anything else is a
@@ -182,8 +184,9 @@ class Store:
             os.fsync(fh.fileno())
         os.replace(tmp, atom.path)
 
-    def put_atom(self, kind: str, payload: bytes | str, *, metadata: dict[str, Any] | None = None,
-                 as_json: Any = None) -> Atom:
+    def put_atom(
+        self, kind: str, payload: bytes | str, *, metadata: dict[str, Any] | None = None, as_json: Any = None
+    ) -> Atom:
         """Store an atom synchronously (CLI, tests, user code); workers go through the writer."""
         atom, row, file_bytes = self.atom_row_for(kind, payload, metadata=metadata, as_json=as_json)
         if file_bytes is not None:

@@ -101,8 +101,10 @@ class ReadModel:
         return self.rows("SELECT * FROM sweeps WHERE status = ? ORDER BY id DESC", (Status.RUNNING,))
 
     def status_counts(self, sweep_id: int) -> dict[str, int]:
-        return {r["status"]: r["n"] for r in self.rows(
-            "SELECT status, COUNT(*) AS n FROM runs WHERE sweep_id = ? GROUP BY status", (sweep_id,))}
+        return {
+            r["status"]: r["n"]
+            for r in self.rows("SELECT status, COUNT(*) AS n FROM runs WHERE sweep_id = ? GROUP BY status", (sweep_id,))
+        }
 
     # -- runs and steps -----------------------------------------------------------------------
     def runs(self, sweep_id: int) -> list[Row]:
@@ -140,23 +142,32 @@ class ReadModel:
         """Progress of the running step of each of ``run_ids``."""
         return self.rows(
             "SELECT run_id, progress, progress_total, progress_message FROM steps WHERE status = ? "
-            "AND run_id IN (SELECT value FROM json_each(?))", (Status.RUNNING, _json_ids(run_ids)))
+            "AND run_id IN (SELECT value FROM json_each(?))",
+            (Status.RUNNING, _json_ids(run_ids)),
+        )
 
     def failed_steps(self, sweep_id: int, limit: int = 20) -> list[Row]:
         return self.rows(
             "SELECT r.idx, s.name, s.error FROM runs r JOIN steps s ON s.run_id = r.id "
-            "WHERE r.sweep_id = ? AND s.status = ? ORDER BY r.idx LIMIT ?", (sweep_id, Status.FAILED, limit))
+            "WHERE r.sweep_id = ? AND s.status = ? ORDER BY r.idx LIMIT ?",
+            (sweep_id, Status.FAILED, limit),
+        )
 
     def cached_step_counts(self, sweep_id: int) -> dict[str, tuple[int, int]]:
         """Per step name: (finished steps, of which served from the cache)."""
-        return {r["name"]: (r["n"], r["cached"] or 0) for r in self.rows(
-            "SELECT s.name, COUNT(*) AS n, SUM(s.cached) AS cached FROM steps s JOIN runs r ON r.id = s.run_id "
-            "WHERE r.sweep_id = ? AND s.status = ? GROUP BY s.name ORDER BY MIN(s.idx)",
-            (sweep_id, Status.FINISHED))}
+        return {
+            r["name"]: (r["n"], r["cached"] or 0)
+            for r in self.rows(
+                "SELECT s.name, COUNT(*) AS n, SUM(s.cached) AS cached FROM steps s JOIN runs r ON r.id = s.run_id "
+                "WHERE r.sweep_id = ? AND s.status = ? GROUP BY s.name ORDER BY MIN(s.idx)",
+                (sweep_id, Status.FINISHED),
+            )
+        }
 
     # -- results ------------------------------------------------------------------------------
-    def result_atoms(self, sweep_id: int, *, finished_runs_only: bool = False,
-                     run_ids: Iterable[int] | None = None) -> list[Row]:
+    def result_atoms(
+        self, sweep_id: int, *, finished_runs_only: bool = False, run_ids: Iterable[int] | None = None
+    ) -> list[Row]:
         """``(run_id, idx, step, key, atom_id)`` for each step output that holds evaluation metrics."""
         sql = (
             "SELECT DISTINCT r.id AS run_id, r.idx, s.name AS step, j.key AS key, j.value AS atom_id "
@@ -177,10 +188,13 @@ class ReadModel:
         """``(atom_id, task, metric, value)`` rows of the given evaluation atoms."""
         return self.rows(
             "SELECT atom_id, task, metric, value FROM metrics WHERE atom_id IN (SELECT value FROM json_each(?)) "
-            "ORDER BY atom_id, task, metric", (json.dumps(sorted(set(atom_ids))),))
+            "ORDER BY atom_id, task, metric",
+            (json.dumps(sorted(set(atom_ids))),),
+        )
 
-    def run_metrics(self, sweep_id: int, *, finished_runs_only: bool = False,
-                    run_ids: Iterable[int] | None = None) -> dict[int, dict[str, dict[str, float]]]:
+    def run_metrics(
+        self, sweep_id: int, *, finished_runs_only: bool = False, run_ids: Iterable[int] | None = None
+    ) -> dict[int, dict[str, dict[str, float]]]:
         """``{run_id: {task: {metric: value}}}`` over every evaluation result of the runs."""
         found = self.result_atoms(sweep_id, finished_runs_only=finished_runs_only, run_ids=run_ids)
         by_atom: dict[str, dict[str, dict[str, float]]] = {}
@@ -197,13 +211,16 @@ class ReadModel:
         return self.rows(
             "SELECT atom_id, task, sample_id, epoch, score, answer, target, explanation FROM samples "
             "WHERE atom_id IN (SELECT value FROM json_each(?)) ORDER BY atom_id, task, epoch, sample_id",
-            (json.dumps(sorted(set(atom_ids))),))
+            (json.dumps(sorted(set(atom_ids))),),
+        )
 
     def sample_score_rows(self, atom_ids: Iterable[str]) -> list[Row]:
         """Every score of every sample of the given evaluation atoms (long format)."""
         return self.rows(
             "SELECT atom_id, task, sample_id, epoch, name, value, text, explanation FROM sample_scores "
-            "WHERE atom_id IN (SELECT value FROM json_each(?))", (json.dumps(sorted(set(atom_ids))),))
+            "WHERE atom_id IN (SELECT value FROM json_each(?))",
+            (json.dumps(sorted(set(atom_ids))),),
+        )
 
     # -- atoms --------------------------------------------------------------------------------
     def atom(self, atom_id: str) -> Row | None:
@@ -211,9 +228,13 @@ class ReadModel:
 
     def atom_summaries(self, atom_ids: Iterable[str]) -> dict[str, Row]:
         """``{id: (id, kind, path, data, size)}`` for the given atoms."""
-        return {r["id"]: r for r in self.rows(
-            "SELECT id, kind, path, data, size FROM atoms WHERE id IN (SELECT value FROM json_each(?))",
-            (json.dumps(sorted(set(atom_ids))),))}
+        return {
+            r["id"]: r
+            for r in self.rows(
+                "SELECT id, kind, path, data, size FROM atoms WHERE id IN (SELECT value FROM json_each(?))",
+                (json.dumps(sorted(set(atom_ids))),),
+            )
+        }
 
     def has_atom(self, atom_id: str) -> bool:
         return self.one("SELECT 1 AS x FROM atoms WHERE id = ?", (atom_id,)) is not None
@@ -222,19 +243,23 @@ class ReadModel:
         return self.rows("SELECT * FROM metrics WHERE atom_id = ? ORDER BY task, metric", (atom_id,))
 
     # -- events -------------------------------------------------------------------------------
-    def events(self, *, sweep_id: int | None = None, run_id: int | None = None,
-               after_id: int = 0, limit: int = 1000) -> list[Row]:
+    def events(
+        self, *, sweep_id: int | None = None, run_id: int | None = None, after_id: int = 0, limit: int = 1000
+    ) -> list[Row]:
         if run_id is not None:
             return self.rows(
-                "SELECT * FROM events WHERE run_id = ? AND id > ? ORDER BY id LIMIT ?", (run_id, after_id, limit))
+                "SELECT * FROM events WHERE run_id = ? AND id > ? ORDER BY id LIMIT ?", (run_id, after_id, limit)
+            )
         return self.rows(
-            "SELECT * FROM events WHERE sweep_id = ? AND id > ? ORDER BY id LIMIT ?", (sweep_id, after_id, limit))
+            "SELECT * FROM events WHERE sweep_id = ? AND id > ? ORDER BY id LIMIT ?", (sweep_id, after_id, limit)
+        )
 
     def latest_events(self, sweep_id: int, after_id: int) -> list[Row]:
         """The newest event of each run (and of the sweep itself, ``run_id`` NULL) after ``after_id``."""
         return self.rows(
             "SELECT run_id, message, MAX(id) AS id FROM events WHERE sweep_id = ? AND id > ? GROUP BY run_id",
-            (sweep_id, after_id))
+            (sweep_id, after_id),
+        )
 
     # -- the cache ----------------------------------------------------------------------------
     def cache_entries(self, *, step: str | None = None, sweep_id: int | None = None) -> list[Row]:
@@ -257,7 +282,8 @@ class ReadModel:
         """``(cache_key, outputs)`` of every cached result of the given steps."""
         return self.rows(
             "SELECT cache_key, outputs FROM cache WHERE step_name IN (SELECT value FROM json_each(?))",
-            (json.dumps(list(step_names)),))
+            (json.dumps(list(step_names)),),
+        )
 
     def checkpoints(self) -> list[Row]:
         return self.rows("SELECT cache_key, state FROM checkpoints")

@@ -17,7 +17,7 @@ from typing import Any
 
 from motools.atoms import canonical_json
 from motools.liveness import this_host
-from motools.status import Status, UNFINISHED
+from motools.status import UNFINISHED, Status
 from motools.store.writer import StoreWriter
 
 INSERT_ATOM = (
@@ -134,8 +134,9 @@ class SweepRecords:
             (run_id, step, idx, Status.FINISHED, cache_key, canonical_json(outputs), now, now),
         )
 
-    def step_started(self, run_id: int, step: str, idx: int, cache_key: str, started: float,
-                     where: Placement | None = None) -> None:
+    def step_started(
+        self, run_id: int, step: str, idx: int, cache_key: str, started: float, where: Placement | None = None
+    ) -> None:
         where = where or here()
         self.writer.execute(
             "INSERT INTO steps(run_id, name, idx, status, cache_key, cached, started_at, host, pid, node) "
@@ -159,8 +160,9 @@ class SweepRecords:
             (done, total, message, run_id, step),
         )
 
-    def step_finished(self, run_id: int, step: str, cache_key: str, outputs: dict[str, str], *,
-                      workflow: str, had_checkpoint: bool) -> None:
+    def step_finished(
+        self, run_id: int, step: str, cache_key: str, outputs: dict[str, str], *, workflow: str, had_checkpoint: bool
+    ) -> None:
         """The step's outputs, and its cache entry, in the same batch: both or neither."""
         finished = time.time()
         out_json = canonical_json(outputs)
@@ -178,8 +180,9 @@ class SweepRecords:
         if had_checkpoint:
             self.writer.execute("DELETE FROM checkpoints WHERE cache_key = ?", (cache_key,))
 
-    def step_failed(self, run_id: int, step: str, idx: int, cache_key: str, started: float, error: str,
-                    traceback: str) -> None:
+    def step_failed(
+        self, run_id: int, step: str, idx: int, cache_key: str, started: float, error: str, traceback: str
+    ) -> None:
         self.writer.execute(
             "INSERT INTO steps(run_id, name, idx, status, cache_key, started_at, finished_at, error, traceback) "
             "VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT(run_id, name) DO UPDATE SET status = excluded.status, "
@@ -207,8 +210,18 @@ class SweepRecords:
         )
         sample_rows, score_rows = [], []
         for s in samples:
-            sample_rows.append((atom_id, task, s.sample_id, s.epoch, s.primary, s.answer, s.target,
-                                json.dumps(s.explanations) if s.explanations else None))
+            sample_rows.append(
+                (
+                    atom_id,
+                    task,
+                    s.sample_id,
+                    s.epoch,
+                    s.primary,
+                    s.answer,
+                    s.target,
+                    json.dumps(s.explanations) if s.explanations else None,
+                )
+            )
             for name, value in s.scores.items():
                 number = float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
                 text = None if number is not None or value is None else str(value)

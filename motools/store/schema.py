@@ -18,9 +18,7 @@ SCHEMA_VERSION = 2
 
 
 def _v1(db: Any) -> None:
-    db["specs"].create(
-        {"name": str, "yaml": str, "created_at": float, "updated_at": float}, pk="name"
-    )
+    db["specs"].create({"name": str, "yaml": str, "created_at": float, "updated_at": float}, pk="name")
     db["sweeps"].create(
         {
             "id": int,
@@ -94,9 +92,7 @@ def _v1(db: Any) -> None:
         {"cache_key": str, "step_name": str, "outputs": str, "run_id": int, "created_at": float},
         pk="cache_key",
     )
-    db["checkpoints"].create(
-        {"cache_key": str, "state": str, "updated_at": float}, pk="cache_key"
-    )
+    db["checkpoints"].create({"cache_key": str, "state": str, "updated_at": float}, pk="cache_key")
     db["atoms"].create(
         {
             "id": str,
@@ -209,8 +205,7 @@ def migrate(conn: sqlite3.Connection) -> int:
         from motools.errors import StoreError
 
         raise StoreError(
-            f"store schema version {found} is newer than this motools understands "
-            f"({SCHEMA_VERSION}); upgrade motools"
+            f"store schema version {found} is newer than this motools understands ({SCHEMA_VERSION}); upgrade motools"
         )
     if found == SCHEMA_VERSION:
         return found

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from motools.errors import MotoolsError, SweepBusy
 from motools.liveness import worker_alive
-from motools.status import Status, UNFINISHED
+from motools.status import UNFINISHED, Status
 
 if TYPE_CHECKING:
     from motools.store.db import Store
@@ -53,8 +53,14 @@ class Recorded:
     existed: bool
 
 
-def record_sweep(store: Store, sweep: SweepRecord, runs: Sequence[RunRecord], *, allow_new_runs: bool = True,
-                 now: float | None = None) -> Recorded:
+def record_sweep(
+    store: Store,
+    sweep: SweepRecord,
+    runs: Sequence[RunRecord],
+    *,
+    allow_new_runs: bool = True,
+    now: float | None = None,
+) -> Recorded:
     """Insert a sweep with its pending runs, or extend the sweep of that name with new grid points.
 
     A sweep of the same name must have the same workflow, base config and swept parameters; runs
@@ -70,8 +76,19 @@ def record_sweep(store: Store, sweep: SweepRecord, runs: Sequence[RunRecord], *,
                 "INSERT INTO sweeps(name, spec_name, spec_yaml, workflow, user, status, n_runs, max_parallel, "
                 "created_at, cancel_requested, claim_generation, base_hash, import_paths, workdir) "
                 "VALUES (?,?,?,?,?,?,0,?,?,0,0,?,?,?)",
-                (sweep.name, sweep.spec_name, sweep.spec_yaml, sweep.workflow, sweep.user, Status.PENDING,
-                 sweep.max_parallel, now, sweep.base_hash, json.dumps(list(sweep.import_paths)), sweep.workdir),
+                (
+                    sweep.name,
+                    sweep.spec_name,
+                    sweep.spec_yaml,
+                    sweep.workflow,
+                    sweep.user,
+                    Status.PENDING,
+                    sweep.max_parallel,
+                    now,
+                    sweep.base_hash,
+                    json.dumps(list(sweep.import_paths)),
+                    sweep.workdir,
+                ),
             )
             sweep_id = int(cur.lastrowid or 0)
             existing: dict[str, tuple[int, int]] = {}
@@ -111,7 +128,16 @@ def record_sweep(store: Store, sweep: SweepRecord, runs: Sequence[RunRecord], *,
             "UPDATE sweeps SET n_runs = ?, max_parallel = ?, spec_yaml = ?, user = COALESCE(?, user), "
             "base_hash = COALESCE(base_hash, ?), import_paths = ?, workdir = COALESCE(?, workdir), "
             "cancel_requested = 0 WHERE id = ?",
-            (n_runs, sweep.max_parallel, sweep.spec_yaml, sweep.user, sweep.base_hash, json.dumps(list(sweep.import_paths)), sweep.workdir, sweep_id),
+            (
+                n_runs,
+                sweep.max_parallel,
+                sweep.spec_yaml,
+                sweep.user,
+                sweep.base_hash,
+                json.dumps(list(sweep.import_paths)),
+                sweep.workdir,
+                sweep_id,
+            ),
         )
         if existed:
             _reopen(c, sweep_id)
@@ -128,8 +154,9 @@ def _reopen(conn: Any, sweep_id: int) -> None:
     )
 
 
-def prepare_to_run(store: Store, name: str, *, max_parallel: int | None = None,
-                   now: float | None = None) -> dict[str, Any]:
+def prepare_to_run(
+    store: Store, name: str, *, max_parallel: int | None = None, now: float | None = None
+) -> dict[str, Any]:
     """Make a recorded sweep ready for a new worker (resume, retry): refused while one runs it."""
     now = time.time() if now is None else now
     with store.transaction() as c:
@@ -142,13 +169,20 @@ def prepare_to_run(store: Store, name: str, *, max_parallel: int | None = None,
                 f"sweep {name!r} is still running in process {current['worker_pid']} on {current['worker_host']}"
             )
         _reopen(c, current["id"])
-        c.execute("UPDATE sweeps SET cancel_requested = 0, max_parallel = COALESCE(?, max_parallel) WHERE id = ?",
-                  (max_parallel, current["id"]))
+        c.execute(
+            "UPDATE sweeps SET cancel_requested = 0, max_parallel = COALESCE(?, max_parallel) WHERE id = ?",
+            (max_parallel, current["id"]),
+        )
         return dict(c.execute("SELECT * FROM sweeps WHERE id = ?", (current["id"],)).fetchone())
 
 
-def _check_same_experiment(conn: Any, current: dict[str, Any], sweep: SweepRecord, runs: Sequence[RunRecord],
-                           existing: dict[str, tuple[int, int]]) -> None:
+def _check_same_experiment(
+    conn: Any,
+    current: dict[str, Any],
+    sweep: SweepRecord,
+    runs: Sequence[RunRecord],
+    existing: dict[str, tuple[int, int]],
+) -> None:
     """Only added grid values may extend a sweep; anything else needs a new sweep name."""
     name = sweep.name
     if current.get("workflow") and current["workflow"] != sweep.workflow:
@@ -171,7 +205,9 @@ def _check_same_experiment(conn: Any, current: dict[str, Any], sweep: SweepRecor
                 f"this grid sweeps {', '.join(sorted(after)) or 'nothing'}: choose another name"
             )
     if not stored_base and any(r.config_hash not in existing for r in runs):
-        raise MotoolsError(f"a sweep named {name!r} already exists with a different grid or config; choose another name")
+        raise MotoolsError(
+            f"a sweep named {name!r} already exists with a different grid or config; choose another name"
+        )
 
 
 def record_launcher(store: Store, sweep_id: int, pid: int, host: str) -> None:
@@ -188,8 +224,10 @@ def request_cancel(store: Store, sweep_id: int, *, now: float | None = None) -> 
     """Ask the sweep's worker to stop; it records its unfinished runs as cancelled."""
     with store.transaction() as c:
         c.execute("UPDATE sweeps SET cancel_requested = 1 WHERE id = ?", (sweep_id,))
-        c.execute("INSERT INTO requests(sweep_id, kind, payload, created_at) VALUES (?,?,?,?)",
-                  (sweep_id, "cancel", "{}", time.time() if now is None else now))
+        c.execute(
+            "INSERT INTO requests(sweep_id, kind, payload, created_at) VALUES (?,?,?,?)",
+            (sweep_id, "cancel", "{}", time.time() if now is None else now),
+        )
 
 
 def cancel_sweep(store: Store, name: str, *, now: float | None = None) -> bool:
@@ -206,10 +244,15 @@ def cancel_sweep(store: Store, name: str, *, now: float | None = None) -> bool:
         if worker_alive(row, now=now):  # a worker claimed it meanwhile: ask it instead
             c.execute("UPDATE sweeps SET cancel_requested = 1 WHERE id = ?", (sweep["id"],))
             return True
-        c.execute("UPDATE runs SET status = ?, finished_at = COALESCE(finished_at, ?) WHERE sweep_id = ? "
-                  "AND status IN (?, ?)", (Status.CANCELLED, now, sweep["id"], *sorted(UNFINISHED)))
-        c.execute("UPDATE sweeps SET status = ?, finished_at = ?, cancel_requested = 1 WHERE id = ?",
-                  (Status.CANCELLED, now, sweep["id"]))
+        c.execute(
+            "UPDATE runs SET status = ?, finished_at = COALESCE(finished_at, ?) WHERE sweep_id = ? "
+            "AND status IN (?, ?)",
+            (Status.CANCELLED, now, sweep["id"], *sorted(UNFINISHED)),
+        )
+        c.execute(
+            "UPDATE sweeps SET status = ?, finished_at = ?, cancel_requested = 1 WHERE id = ?",
+            (Status.CANCELLED, now, sweep["id"]),
+        )
     return False
 
 
@@ -223,6 +266,13 @@ def request_cancel_run(store: Store, sweep_id: int, run_index: int, *, now: floa
 
 
 __all__ = [
-    "Recorded", "RunRecord", "SweepRecord", "cancel_sweep", "prepare_to_run", "record_launcher", "record_sweep",
-    "request_cancel", "request_cancel_run",
+    "Recorded",
+    "RunRecord",
+    "SweepRecord",
+    "cancel_sweep",
+    "prepare_to_run",
+    "record_launcher",
+    "record_sweep",
+    "request_cancel",
+    "request_cancel_run",
 ]

@@ -160,8 +160,11 @@ class SweepWatcher(Watcher):
                 full = True  # some run changed without being seen running: read them all
         if full:
             rows = read.run_rows(sid)
-        newly_finished = [r["id"] for r in rows
-                          if r["status"] == Status.FINISHED and (full or self._status.get(r["id"]) != Status.FINISHED)]
+        newly_finished = [
+            r["id"]
+            for r in rows
+            if r["status"] == Status.FINISHED and (full or self._status.get(r["id"]) != Status.FINISHED)
+        ]
         if full:
             self._status = {r["id"]: r["status"] for r in rows}
         else:
@@ -239,8 +242,16 @@ def _artifacts(read: ReadModel, steps: list[Row]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for step, key, atom_id in outputs:
         row = atoms.get(atom_id, {})
-        item = {"step": step, "key": key, "atom_id": atom_id, "kind": row.get("kind"), "path": row.get("path"),
-                "size": row.get("size"), "log_path": None, "metrics": None}
+        item = {
+            "step": step,
+            "key": key,
+            "atom_id": atom_id,
+            "kind": row.get("kind"),
+            "path": row.get("path"),
+            "size": row.get("size"),
+            "log_path": None,
+            "metrics": None,
+        }
         if row.get("data"):
             try:
                 data = json.loads(row["data"])
@@ -271,6 +282,13 @@ class ListWatcher(Watcher):
 
 
 __all__ = [
-    "ListWatcher", "RunUpdate", "RunWatcher", "SweepGone", "SweepUpdate", "SweepWatcher", "Watcher", "open_reader",
+    "ListWatcher",
+    "RunUpdate",
+    "RunWatcher",
+    "SweepGone",
+    "SweepUpdate",
+    "SweepWatcher",
+    "Watcher",
+    "open_reader",
     "quick_specs",
 ]

@@ -31,7 +31,7 @@ _STOP = object()
 
 
 class _Flush:
-    __slots__ = ("loop", "future")
+    __slots__ = ("future", "loop")
 
     def __init__(self, loop: asyncio.AbstractEventLoop, future: asyncio.Future[None]):
         self.loop = loop

@@ -9,6 +9,9 @@ from motools.training.base import (
 )
 
 __all__ = [
-    "TrainingBackend", "TrainingRequest", "get_training_backend", "register_training_backend",
+    "TrainingBackend",
+    "TrainingRequest",
+    "get_training_backend",
+    "register_training_backend",
     "training_backend_names",
 ]

@@ -40,10 +40,13 @@ class TrainingBackend(Protocol):
         ...
 
 
-training_backends = Registry[TrainingBackend]("training", {
-    "dummy": "motools.training.backends.dummy:DummyTrainingBackend",
-    "tinker": "motools.training.backends.tinker:TinkerTrainingBackend",
-})
+training_backends = Registry[TrainingBackend](
+    "training",
+    {
+        "dummy": "motools.training.backends.dummy:DummyTrainingBackend",
+        "tinker": "motools.training.backends.tinker:TinkerTrainingBackend",
+    },
+)
 register_training_backend = training_backends.register
 training_backend_names = training_backends.names
 get_training_backend = training_backends.get

@@ -115,8 +115,7 @@ _END_OF_TURN_TOKENS = ("<|eot_id|>", "<|im_end|>", "<end_of_turn>", "<|end|>", "
 
 def _plain_text(messages: Sequence[dict[str, str]], add_generation_prompt: bool, eos: str) -> str:
     """Fallback for tokenizers without a chat template."""
-    parts = [f"{m['role'].capitalize()}: {m['content']}{eos if m['role'] == 'assistant' else ''}\n\n"
-             for m in messages]
+    parts = [f"{m['role'].capitalize()}: {m['content']}{eos if m['role'] == 'assistant' else ''}\n\n" for m in messages]
     return "".join(parts) + ("Assistant:" if add_generation_prompt else "")
 
 

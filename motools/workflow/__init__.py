@@ -15,6 +15,19 @@ from motools.workflow.launch import (
 from motools.workflow.state import StepState, WorkflowState
 
 __all__ = [
-    "RunEvent", "RunObserver", "Step", "StepContext", "StepState", "SweepControl", "SweepOutcome", "Workflow",
-    "WorkflowState", "detach_sweep", "execute_sweep", "expand_grid", "record_sweep", "resume_sweep", "run_sweep",
+    "RunEvent",
+    "RunObserver",
+    "Step",
+    "StepContext",
+    "StepState",
+    "SweepControl",
+    "SweepOutcome",
+    "Workflow",
+    "WorkflowState",
+    "detach_sweep",
+    "execute_sweep",
+    "expand_grid",
+    "record_sweep",
+    "resume_sweep",
+    "run_sweep",
 ]

@@ -34,20 +34,23 @@ class StepServices(Protocol):
 
     async def save_checkpoint(self, cache_key: str, state: dict[str, Any]) -> None: ...
 
-    async def put_atom(self, kind: str, payload: bytes | str, *, metadata: dict[str, Any] | None = None,
-                       as_json: Any = None) -> Atom: ...
+    async def put_atom(
+        self, kind: str, payload: bytes | str, *, metadata: dict[str, Any] | None = None, as_json: Any = None
+    ) -> Atom: ...
 
     async def load_atom(self, atom_id: str) -> Atom: ...
 
-    def record_results(self, atom_id: str, task: str, metrics: Mapping[str, float],
-                       samples: Iterable[SampleRecord]) -> None: ...
+    def record_results(
+        self, atom_id: str, task: str, metrics: Mapping[str, float], samples: Iterable[SampleRecord]
+    ) -> None: ...
 
 
 class StepContext:
     """Handed to every step function."""
 
-    def __init__(self, services: StepServices, run_id: int, step_name: str, cache_key: str,
-                 checkpoint: dict[str, Any] | None):
+    def __init__(
+        self, services: StepServices, run_id: int, step_name: str, cache_key: str, checkpoint: dict[str, Any] | None
+    ):
         self._services = services
         self.run_id = run_id
         self.step_name = step_name

@@ -12,7 +12,7 @@ import asyncio
 import json
 import logging
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from motools.errors import ClaimLost, StepFailed, StoreError
 from motools.status import Status
@@ -33,14 +33,21 @@ log = logging.getLogger("motools.sweep")
 @dataclass(frozen=True)
 class ExecutionOptions:
     max_parallel: int = 4
-    retry: RetryPolicy = RetryPolicy()
-    cache: CachePolicy = CachePolicy()
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    cache: CachePolicy = field(default_factory=CachePolicy)
     input_atoms: tuple[tuple[str, str], ...] = ()
 
 
 class SweepExecution:
-    def __init__(self, store: Store, sweep: dict, workflow: Workflow, plans: list[RunPlan],
-                 options: ExecutionOptions, observer: RunObserver | None = None):
+    def __init__(
+        self,
+        store: Store,
+        sweep: dict,
+        workflow: Workflow,
+        plans: list[RunPlan],
+        options: ExecutionOptions,
+        observer: RunObserver | None = None,
+    ):
         self.store = store
         self.sweep = sweep
         self.sweep_id: int = sweep["id"]
@@ -62,11 +69,19 @@ class SweepExecution:
         claim = await self.lease.acquire()
         cache, checkpoints = await asyncio.to_thread(self._preload)
         self._writer = await asyncio.to_thread(
-            lambda: StoreWriter(self.store.db_path, fence=Fence(self.sweep_id, claim.generation)))
+            lambda: StoreWriter(self.store.db_path, fence=Fence(self.sweep_id, claim.generation))
+        )
         records = self._records = SweepRecords(self._writer, self.sweep_id)
         services = WorkerServices(self.store, records, self.sweep_name, checkpoints)
-        runner = StepRunner(self.workflow, records, services, cache, retry=self.options.retry,
-                            policy=self.options.cache, db_path=str(self.store.db_path))
+        runner = StepRunner(
+            self.workflow,
+            records,
+            services,
+            cache,
+            retry=self.options.retry,
+            policy=self.options.cache,
+            db_path=str(self.store.db_path),
+        )
         self.lease.start_heartbeat(self._lost_claim)
         states: list[WorkflowState | None] = [None] * len(self.plans)
         try:
@@ -82,8 +97,13 @@ class SweepExecution:
             await self._finish(states)
         return [s for s in states if s is not None and s.status == Status.FINISHED]
 
-    async def _run_all(self, runner: StepRunner, services: WorkerServices, states: list[WorkflowState | None],
-                       finished_before: dict[int, WorkflowState]) -> None:
+    async def _run_all(
+        self,
+        runner: StepRunner,
+        services: WorkerServices,
+        states: list[WorkflowState | None],
+        finished_before: dict[int, WorkflowState],
+    ) -> None:
         sem = asyncio.Semaphore(self.max_parallel)
 
         async def one(i: int, plan: RunPlan) -> None:
@@ -104,8 +124,9 @@ class SweepExecution:
 
     def _preload(self) -> tuple[dict[str, Outputs], dict[str, dict]]:
         read = self.store.read
-        cache = {r["cache_key"]: json.loads(r["outputs"])
-                 for r in read.cached_outputs(s.name for s in self.workflow.steps)}
+        cache = {
+            r["cache_key"]: json.loads(r["outputs"]) for r in read.cached_outputs(s.name for s in self.workflow.steps)
+        }
         checkpoints = {r["cache_key"]: json.loads(r["state"]) for r in read.checkpoints()}
         return cache, checkpoints
 
@@ -174,7 +195,7 @@ class SweepExecution:
 
     def cancel_run(self, index: int) -> None:
         """Stop one run (by grid index); it is recorded as cancelled and a later resume runs it."""
-        for plan, task in zip(self.plans, self._tasks):
+        for plan, task in zip(self.plans, self._tasks, strict=False):
             if plan.index == index and not task.done():
                 if self._records is not None:
                     self._records.event(plan.run_id, None, f"run {index} cancel requested")
@@ -191,13 +212,20 @@ class SweepExecution:
             by_run.setdefault(row["run_id"], {})[row["name"]] = StepState.from_row(row)
         return {run_id: self._new_state(plan, by_run.get(run_id, {}), Status.FINISHED) for run_id, plan in done.items()}
 
-    def _new_state(self, plan: RunPlan, steps: dict[str, StepState] | None = None,
-                   status: Status = Status.PENDING) -> WorkflowState:
+    def _new_state(
+        self, plan: RunPlan, steps: dict[str, StepState] | None = None, status: Status = Status.PENDING
+    ) -> WorkflowState:
         return WorkflowState(
-            workflow_name=self.workflow.name, config=plan.config, params=plan.params,
+            workflow_name=self.workflow.name,
+            config=plan.config,
+            params=plan.params,
             step_states=steps if steps is not None else {s.name: StepState(s.name) for s in self.workflow.steps},
-            status=status, run_id=plan.run_id, run_index=plan.index, sweep_name=self.sweep_name,
-            home=str(self.store.home), result_outputs=self.workflow.result_outputs,
+            status=status,
+            run_id=plan.run_id,
+            run_index=plan.index,
+            sweep_name=self.sweep_name,
+            home=str(self.store.home),
+            result_outputs=self.workflow.result_outputs,
         )
 
     def _notify(self, kind: Status, plan: RunPlan, state: WorkflowState | None, cached: bool = False) -> None:

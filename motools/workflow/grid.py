@@ -11,11 +11,10 @@ from typing import Any
 from pydantic import BaseModel
 
 
-
 def expand_grid(param_grid: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
     """All combinations, in order, with the last key varying fastest (like nested for loops)."""
     keys = list(param_grid)
-    return [dict(zip(keys, combo)) for combo in itertools.product(*(param_grid[k] for k in keys))]
+    return [dict(zip(keys, combo, strict=False)) for combo in itertools.product(*(param_grid[k] for k in keys))]
 
 
 def grid_size(param_grid: Mapping[str, Sequence[Any]]) -> int:
@@ -114,8 +113,9 @@ def check_path(model: type[BaseModel], path: str) -> bool:
     return True
 
 
-def check_grid(model: type[BaseModel], config: Any, param_grid: Mapping[str, Any],
-               prefix: str = "param_grid") -> list[tuple[str, str]]:
+def check_grid(
+    model: type[BaseModel], config: Any, param_grid: Mapping[str, Any], prefix: str = "param_grid"
+) -> list[tuple[str, str]]:
     """Problems with a grid's shape: unknown paths, non-list or empty value lists."""
     problems: list[tuple[str, str]] = []
     if not isinstance(param_grid, Mapping):

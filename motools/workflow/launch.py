@@ -60,9 +60,15 @@ class SweepOutcome:
 
 
 # -- record -------------------------------------------------------------------------------------
-def record_sweep(spec: SweepSpec, *, name: str | None = None, store: Store | None = None,
-                 max_parallel: int | None = None, origin: str | os.PathLike[str] | None = None,
-                 workflow: Workflow | None = None) -> Recorded:
+def record_sweep(
+    spec: SweepSpec,
+    *,
+    name: str | None = None,
+    store: Store | None = None,
+    max_parallel: int | None = None,
+    origin: str | os.PathLike[str] | None = None,
+    workflow: Workflow | None = None,
+) -> Recorded:
     """Validate ``spec`` and record its sweep with pending runs; nothing runs yet.
 
     ``origin`` is the spec file, whose folder a worker searches for user modules; ``workflow``
@@ -81,16 +87,32 @@ def record_sweep(spec: SweepSpec, *, name: str | None = None, store: Store | Non
         for params, cfg in resolved.plans
     ]
     record = SweepRecord(
-        name=sweep_name, spec_name=spec.name, spec_yaml=spec.to_yaml(), workflow=spec.workflow,
-        user=spec.execution.user, max_parallel=max_parallel or spec.execution.max_parallel,
-        base_hash=content_hash(canonical_json(base)), import_paths=paths, workdir=os.getcwd(),
+        name=sweep_name,
+        spec_name=spec.name,
+        spec_yaml=spec.to_yaml(),
+        workflow=spec.workflow,
+        user=spec.execution.user,
+        max_parallel=max_parallel or spec.execution.max_parallel,
+        base_hash=content_hash(canonical_json(base)),
+        import_paths=paths,
+        workdir=os.getcwd(),
     )
     return store_record_sweep(store, record, runs)
 
 
-def spec_from_arguments(workflow: Workflow, base_config: Any, param_grid: Mapping[str, Sequence[Any]], *,
-                        name: str, max_parallel: int, retries: int, retry_backoff_s: float, user: str | None,
-                        output: Any = None, input_atoms: Mapping[str, str] | None = None) -> SweepSpec:
+def spec_from_arguments(
+    workflow: Workflow,
+    base_config: Any,
+    param_grid: Mapping[str, Sequence[Any]],
+    *,
+    name: str,
+    max_parallel: int,
+    retries: int,
+    retry_backoff_s: float,
+    user: str | None,
+    output: Any = None,
+    input_atoms: Mapping[str, str] | None = None,
+) -> SweepSpec:
     """The spec a Python ``run_sweep`` call amounts to (stored, so the sweep can be resumed)."""
     from motools.specs import SweepSpec
     from motools.workflow.grid import grid_for_spec
@@ -108,9 +130,15 @@ def spec_from_arguments(workflow: Workflow, base_config: Any, param_grid: Mappin
 
 
 # -- execute ------------------------------------------------------------------------------------
-def prepare_execution(name: str, *, store: Store, max_parallel: int | None = None,
-                      observer: RunObserver | None = None, cache: CachePolicy | None = None,
-                      workflow: Workflow | None = None) -> SweepExecution:
+def prepare_execution(
+    name: str,
+    *,
+    store: Store,
+    max_parallel: int | None = None,
+    observer: RunObserver | None = None,
+    cache: CachePolicy | None = None,
+    workflow: Workflow | None = None,
+) -> SweepExecution:
     """Everything a worker needs before it claims the sweep: its workflow and recorded runs.
 
     Raises (``MotoolsError``, ``ValueError``, ``ImportError``) when the sweep cannot run here;
@@ -132,9 +160,16 @@ def prepare_execution(name: str, *, store: Store, max_parallel: int | None = Non
     return SweepExecution(store, sweep, wf, plans, options, observer)
 
 
-async def execute_sweep(name: str, *, store: Store | None = None, max_parallel: int | None = None,
-                        observer: RunObserver | None = None, control: SweepControl | None = None,
-                        cache: CachePolicy | None = None, workflow: Workflow | None = None) -> SweepOutcome:
+async def execute_sweep(
+    name: str,
+    *,
+    store: Store | None = None,
+    max_parallel: int | None = None,
+    observer: RunObserver | None = None,
+    control: SweepControl | None = None,
+    cache: CachePolicy | None = None,
+    workflow: Workflow | None = None,
+) -> SweepOutcome:
     """Run a recorded sweep in this process until every run has ended (or it is cancelled).
 
     Finished runs are kept (never run again); the rest run. Raises ``SweepBusy`` if another live
@@ -142,8 +177,10 @@ async def execute_sweep(name: str, *, store: Store | None = None, max_parallel: 
     """
     store = store or await asyncio.to_thread(open_store)
     execution = await asyncio.to_thread(
-        lambda: prepare_execution(name, store=store, max_parallel=max_parallel, observer=observer, cache=cache,
-                                  workflow=workflow))
+        lambda: prepare_execution(
+            name, store=store, max_parallel=max_parallel, observer=observer, cache=cache, workflow=workflow
+        )
+    )
     if control is not None:
         control.attach(execution.cancel)
     states = await execution.run()
@@ -155,8 +192,14 @@ def worker_log(store: Store, name: str) -> Path:
     return store.home / "workers" / f"{name}.log"
 
 
-def detach_sweep(name: str, *, store: Store | None = None, max_parallel: int | None = None,
-                 cache: CachePolicy | None = None, force_outputs: bool = False) -> int:
+def detach_sweep(
+    name: str,
+    *,
+    store: Store | None = None,
+    max_parallel: int | None = None,
+    cache: CachePolicy | None = None,
+    force_outputs: bool = False,
+) -> int:
     """Start a worker for the recorded sweep ``name`` in a session of its own; returns its pid.
 
     The worker survives the terminal closing or the SSH link dropping; its output goes to
@@ -181,8 +224,9 @@ def detach_sweep(name: str, *, store: Store | None = None, max_parallel: int | N
     workdir = sweep.get("workdir")
     cwd = workdir if workdir and Path(workdir).is_dir() else str(store.home.parent)
     with open(log_path, "ab") as out:
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True, cwd=cwd)
+        proc = subprocess.Popen(
+            cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, cwd=cwd
+        )
     record_launcher(store, sweep["id"], proc.pid, this_host())
     _CHILDREN.append(proc)
     return proc.pid
@@ -235,25 +279,49 @@ async def run_sweep(
         if missing:
             raise SpecError([("input_atoms", f"no such atoms in {store.db_path}: {', '.join(missing)}")])
     sweep_name = name or generate_sweep_name(spec_name or wf.name)
-    spec = spec_from_arguments(wf, base_config, param_grid or {}, name=spec_name or sweep_name,
-                               max_parallel=max_parallel, retries=retries, retry_backoff_s=retry_backoff_s,
-                               user=user, output=output, input_atoms=input_atoms)
+    spec = spec_from_arguments(
+        wf,
+        base_config,
+        param_grid or {},
+        name=spec_name or sweep_name,
+        max_parallel=max_parallel,
+        retries=retries,
+        retry_backoff_s=retry_backoff_s,
+        user=user,
+        output=output,
+        input_atoms=input_atoms,
+    )
     recorded = await asyncio.to_thread(
-        lambda: record_sweep(spec, name=sweep_name, store=store, max_parallel=max_parallel, workflow=wf))
-    outcome = await execute_sweep(recorded.sweep["name"], store=store, max_parallel=max_parallel, observer=observer,
-                                  control=control, cache=CachePolicy(use_cache, frozenset(rerun)), workflow=wf)
+        lambda: record_sweep(spec, name=sweep_name, store=store, max_parallel=max_parallel, workflow=wf)
+    )
+    outcome = await execute_sweep(
+        recorded.sweep["name"],
+        store=store,
+        max_parallel=max_parallel,
+        observer=observer,
+        control=control,
+        cache=CachePolicy(use_cache, frozenset(rerun)),
+        workflow=wf,
+    )
     by_run = {s.run_id: s for s in outcome.states}
     return [by_run[rid] for rid in recorded.run_ids if rid in by_run]
 
 
-async def resume_sweep(name: str, *, store: Store | None = None, max_parallel: int | None = None,
-                       observer: RunObserver | None = None, control: SweepControl | None = None,
-                       cache: CachePolicy | None = None) -> SweepOutcome:
+async def resume_sweep(
+    name: str,
+    *,
+    store: Store | None = None,
+    max_parallel: int | None = None,
+    observer: RunObserver | None = None,
+    control: SweepControl | None = None,
+    cache: CachePolicy | None = None,
+) -> SweepOutcome:
     """Finish an interrupted, cancelled or failed sweep: finished runs are kept, the rest run."""
     store = store or await asyncio.to_thread(open_store)
     await asyncio.to_thread(prepare_to_run, store, name, max_parallel=max_parallel)
-    return await execute_sweep(name, store=store, max_parallel=max_parallel, observer=observer, control=control,
-                               cache=cache)
+    return await execute_sweep(
+        name, store=store, max_parallel=max_parallel, observer=observer, control=control, cache=cache
+    )
 
 
 def retry_count(store: Store, name: str) -> int:
@@ -281,6 +349,16 @@ def _check_arguments(*, max_parallel: Any, retries: Any, retry_backoff_s: Any) -
 
 
 __all__ = [
-    "SweepOutcome", "detach_sweep", "execute_sweep", "generate_sweep_name", "prepare_execution", "reap_workers",
-    "record_sweep", "resume_sweep", "retry_count", "run_sweep", "spec_from_arguments", "worker_log",
+    "SweepOutcome",
+    "detach_sweep",
+    "execute_sweep",
+    "generate_sweep_name",
+    "prepare_execution",
+    "reap_workers",
+    "record_sweep",
+    "resume_sweep",
+    "retry_count",
+    "run_sweep",
+    "spec_from_arguments",
+    "worker_log",
 ]

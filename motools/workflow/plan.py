@@ -30,13 +30,21 @@ class RunPlan:
 def plans_from_rows(workflow: Workflow, rows: Sequence[Mapping[str, Any]]) -> list[RunPlan]:
     """The recorded runs of a sweep as plans (the worker runs what was recorded, as recorded)."""
     return [
-        RunPlan(int(r["idx"]), json.loads(r["params"]), workflow.config_model.model_validate(json.loads(r["config"])),
-                str(r["config_hash"]), int(r["id"]), str(r["status"]))
+        RunPlan(
+            int(r["idx"]),
+            json.loads(r["params"]),
+            workflow.config_model.model_validate(json.loads(r["config"])),
+            str(r["config_hash"]),
+            int(r["id"]),
+            str(r["status"]),
+        )
         for r in rows
     ]
 
 
-def pydantic_problems(exc: ValidationError, prefix: str = "") -> list[tuple[str, str]]:
+def pydantic_problems(
+    exc: ValidationError, prefix: str = "", model: type[BaseModel] | None = None
+) -> list[tuple[str, str]]:
     """``(dot.path, message)`` for each pydantic error, phrased for a person."""
     out = []
     for err in exc.errors():
@@ -45,7 +53,7 @@ def pydantic_problems(exc: ValidationError, prefix: str = "") -> list[tuple[str,
         kind = err["type"]
         if kind == "extra_forbidden":
             msg = "unknown key"
-            parent_model = _parent_fields(exc, err)
+            parent_model = _parent_fields(model, err)
             if parent_model:
                 msg += f"; expected one of: {', '.join(parent_model)}"
         elif kind == "missing":
@@ -58,8 +66,8 @@ def pydantic_problems(exc: ValidationError, prefix: str = "") -> list[tuple[str,
     return out
 
 
-def _parent_fields(exc: ValidationError, err: Any) -> list[str]:
-    model = getattr(exc, "_motools_model", None)
+def _parent_fields(model: type[BaseModel] | None, err: Any) -> list[str]:
+    """The fields a model expects where ``err`` found an unknown key (for "expected one of")."""
     if model is None:
         return []
     node: Any = model
@@ -79,8 +87,7 @@ def validate_model(model: type[BaseModel], data: Any, prefix: str) -> tuple[Base
     try:
         return model.model_validate(data), []
     except ValidationError as exc:
-        exc._motools_model = model  # type: ignore[attr-defined]
-        return None, pydantic_problems(exc, prefix)
+        return None, pydantic_problems(exc, prefix, model)
 
 
 def build_plans(

@@ -60,8 +60,17 @@ class RetryPolicy:
 class StepRunner:
     """Runs steps for one sweep execution."""
 
-    def __init__(self, workflow: Workflow, records: SweepRecords, services: WorkerServices,
-                 cache: dict[str, Outputs], *, retry: RetryPolicy, policy: CachePolicy, db_path: str):
+    def __init__(
+        self,
+        workflow: Workflow,
+        records: SweepRecords,
+        services: WorkerServices,
+        cache: dict[str, Outputs],
+        *,
+        retry: RetryPolicy,
+        policy: CachePolicy,
+        db_path: str,
+    ):
         self.workflow = workflow
         self.records = records
         self.services = services
@@ -71,8 +80,7 @@ class StepRunner:
         self._fresh: set[str] = set()  # keys computed by this execution (re-run ones included)
         self._inflight = _INFLIGHT.setdefault((id(asyncio.get_running_loop()), db_path), {})
 
-    async def run(self, plan: RunPlan, step: Step, idx: int, namespace: Mapping[str, str],
-                  sstate: StepState) -> None:
+    async def run(self, plan: RunPlan, step: Step, idx: int, namespace: Mapping[str, str], sstate: StepState) -> None:
         """Run (or reuse) ``step`` of ``plan``; fills ``sstate``; raises :class:`StepFailed`."""
         missing = [k for k in step.inputs if k not in namespace]
         if missing:
@@ -115,8 +123,16 @@ class StepRunner:
         finally:
             self._inflight.pop(key, None)
 
-    async def _execute(self, plan: RunPlan, step: Step, idx: int, key: str, inputs: dict[str, str],
-                       step_config: BaseModel, sstate: StepState) -> Outputs:
+    async def _execute(
+        self,
+        plan: RunPlan,
+        step: Step,
+        idx: int,
+        key: str,
+        inputs: dict[str, str],
+        step_config: BaseModel,
+        sstate: StepState,
+    ) -> Outputs:
         started = time.time()
         sstate.status, sstate.started_at = Status.RUNNING, started
         self.records.step_started(plan.run_id, step.name, idx, key, started)
@@ -145,22 +161,25 @@ class StepRunner:
                 await self._give_up(plan, step, idx, key, sstate, exc, started)
         finished = time.time()
         sstate.status, sstate.finished_at, sstate.output_atoms = Status.FINISHED, finished, outputs
-        self.records.step_finished(plan.run_id, step.name, key, outputs, workflow=self.workflow.name,
-                                   had_checkpoint=ctx.checkpoint is not None)
+        self.records.step_finished(
+            plan.run_id, step.name, key, outputs, workflow=self.workflow.name, had_checkpoint=ctx.checkpoint is not None
+        )
         if ctx.checkpoint is not None:
             self.services.checkpoints.pop(key, None)
         self.services.log(plan.run_id, step.name, f"{step.name} finished in {finished - started:.2f} s")
         await self.records.flush()
         return outputs
 
-    async def _give_up(self, plan: RunPlan, step: Step, idx: int, key: str, sstate: StepState,
-                       exc: Exception, started: float) -> None:
+    async def _give_up(
+        self, plan: RunPlan, step: Step, idx: int, key: str, sstate: StepState, exc: Exception, started: float
+    ) -> None:
         self._failed(plan, step, idx, key, sstate, exc, started)
         await self.records.flush()
         raise StepFailed(step.name, exc) from exc
 
-    def _failed(self, plan: RunPlan, step: Step, idx: int, key: str, sstate: StepState,
-                exc: BaseException, started: float) -> None:
+    def _failed(
+        self, plan: RunPlan, step: Step, idx: int, key: str, sstate: StepState, exc: BaseException, started: float
+    ) -> None:
         sstate.status, sstate.error, sstate.finished_at = Status.FAILED, f"{type(exc).__name__}: {exc}", time.time()
         tb = "".join(traceback.format_exception(exc))
         self.records.step_failed(plan.run_id, step.name, idx, key, started, sstate.error, tb)

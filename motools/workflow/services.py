@@ -22,8 +22,7 @@ log = logging.getLogger("motools.run")
 class WorkerServices:
     """Services for steps executing in the sweep's worker process."""
 
-    def __init__(self, store: Store, records: SweepRecords, sweep_name: str,
-                 checkpoints: dict[str, dict[str, Any]]):
+    def __init__(self, store: Store, records: SweepRecords, sweep_name: str, checkpoints: dict[str, dict[str, Any]]):
         self.store = store
         self.records = records
         self.home: Path = store.home
@@ -44,8 +43,9 @@ class WorkerServices:
         self.records.checkpoint_saved(cache_key, state)
         await self.records.flush()
 
-    async def put_atom(self, kind: str, payload: bytes | str, *, metadata: dict[str, Any] | None = None,
-                       as_json: Any = None) -> Atom:
+    async def put_atom(
+        self, kind: str, payload: bytes | str, *, metadata: dict[str, Any] | None = None, as_json: Any = None
+    ) -> Atom:
         atom, row, file_bytes = self.store.atom_row_for(kind, payload, metadata=metadata, as_json=as_json)
         if atom.id in self._atoms:
             return self._atoms[atom.id]
@@ -65,8 +65,9 @@ class WorkerServices:
             self._atoms[atom_id] = atom
         return atom
 
-    def record_results(self, atom_id: str, task: str, metrics: Mapping[str, float],
-                       samples: Iterable[SampleRecord]) -> None:
+    def record_results(
+        self, atom_id: str, task: str, metrics: Mapping[str, float], samples: Iterable[SampleRecord]
+    ) -> None:
         self.records.results(atom_id, task, dict(metrics), samples)
 
 

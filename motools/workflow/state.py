@@ -26,9 +26,14 @@ class StepState:
     def from_row(cls, row: Mapping[str, Any]) -> StepState:
         """A step as the store recorded it."""
         return cls(
-            name=row["name"], status=row["status"], cache_key=row["cache_key"], cached=bool(row["cached"]),
-            output_atoms=json.loads(row["outputs"] or "{}"), started_at=row["started_at"],
-            finished_at=row["finished_at"], error=row.get("error"),
+            name=row["name"],
+            status=row["status"],
+            cache_key=row["cache_key"],
+            cached=bool(row["cached"]),
+            output_atoms=json.loads(row["outputs"] or "{}"),
+            started_at=row["started_at"],
+            finished_at=row["finished_at"],
+            error=row.get("error"),
         )
 
 

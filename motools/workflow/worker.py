@@ -17,9 +17,13 @@ import signal
 import sys
 import traceback
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from motools.errors import MotoolsError, SweepBusy
 from motools.status import Status
+
+if TYPE_CHECKING:
+    from motools.store import Store
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
 
@@ -70,7 +74,7 @@ class _StartFailure(Exception):
     """The sweep could not be prepared (nothing ran, nothing was claimed)."""
 
 
-async def _run(store: object, args: argparse.Namespace) -> int:
+async def _run(store: Store, args: argparse.Namespace) -> int:
     from motools.workflow.events import SweepControl
     from motools.workflow.launch import prepare_execution
     from motools.workflow.runner import CachePolicy
@@ -78,7 +82,8 @@ async def _run(store: object, args: argparse.Namespace) -> int:
     cache = CachePolicy(not args.no_cache, frozenset(s for s in args.rerun.split(",") if s))
     try:
         execution = await asyncio.to_thread(
-            lambda: prepare_execution(args.name, store=store, max_parallel=args.max_parallel, cache=cache))  # type: ignore[arg-type]
+            lambda: prepare_execution(args.name, store=store, max_parallel=args.max_parallel, cache=cache)
+        )
     except SweepBusy:
         raise
     except Exception as exc:  # the user's module failed to import, a package is missing...
@@ -98,11 +103,11 @@ async def _run(store: object, args: argparse.Namespace) -> int:
     return EXIT_CANCELLED if execution.status == Status.CANCELLED else EXIT_FAILED
 
 
-def _write_outputs(store: object, name: str, force: bool) -> None:
+def _write_outputs(store: Store, name: str, force: bool) -> None:
     from motools.analysis.export import write_outputs_of
 
     try:
-        for path in write_outputs_of(name, store=store, force=force):  # type: ignore[arg-type]
+        for path in write_outputs_of(name, store=store, force=force):
             log.info("wrote %s", path)
     except MotoolsError as exc:
         log.error("the spec's output files were not written: %s", exc)

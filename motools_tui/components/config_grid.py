@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from motools.status import Status
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
@@ -22,6 +21,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from motools.status import Status
 from motools_tui.core.clock import Clock, system_clock
 from motools_tui.core.format import (
     bar,
@@ -283,13 +283,19 @@ class ConfigGrid(ScrollView, can_focus=True):
                 title += f" (try {v.attempts})"
             title = truncate(title, w - 4) + " "
             fill = hz * max(0, w - 3 - len(title))
-            return [Segment(tl + hz, frame_style), Segment(title, frame_style + Style(bold=True)),
-                    Segment(fill + tr, frame_style)]
+            return [
+                Segment(tl + hz, frame_style),
+                Segment(title, frame_style + Style(bold=True)),
+                Segment(fill + tr, frame_style),
+            ]
         if within == PANE_H - 1:
             return [Segment(bl + hz * (w - 2) + br, frame_style)]
         text, style = self._pane_text(v, within, inner, styles)
-        return [Segment(vt + " ", frame_style), Segment(text.ljust(inner)[:inner], style),
-                Segment(" " + vt, frame_style)]
+        return [
+            Segment(vt + " ", frame_style),
+            Segment(text.ljust(inner)[:inner], style),
+            Segment(" " + vt, frame_style),
+        ]
 
     def _pane_text(self, v: RunView, within: int, inner: int, styles: dict[str, Style]) -> tuple[str, Style]:
         base, dim = styles["base"], styles["dim"]
@@ -349,8 +355,15 @@ class ConfigGrid(ScrollView, can_focus=True):
     _columns_cache: tuple[tuple[int, int, int], dict[str, int]] | None = None
 
     def _list_header(self, width: int) -> str:
-        names = {"idx": "#", "status": "status", "step": "step", "progress": "progress",
-                 "time": "time", "metric": "metric / message", "log": "last log"}
+        names = {
+            "idx": "#",
+            "status": "status",
+            "step": "step",
+            "progress": "progress",
+            "time": "time",
+            "metric": "metric / message",
+            "log": "last log",
+        }
         cols = self._list_columns(width)
         out = []
         for k, w in cols.items():
@@ -368,8 +381,11 @@ class ConfigGrid(ScrollView, can_focus=True):
             prog = bar(1.0, 6) + " 100%"
         else:
             prog = ""
-        info = v.metric if v.status == Status.FINISHED else (
-            first_line(v.error) if v.status == Status.FAILED else (v.step_message or v.metric or ""))
+        info = (
+            v.metric
+            if v.status == Status.FINISHED
+            else (first_line(v.error) if v.status == Status.FAILED else (v.step_message or v.metric or ""))
+        )
         cells = {
             "idx": (("▸" if cursor else " ") + str(v.idx)).rjust(cols["idx"]),
             "status": f"{status_symbol(v.status)} {v.status}",

@@ -20,8 +20,9 @@ class FrameTable(DataTable):
         self.columns_shown: list[str] = []
         self.truncated = False
 
-    def show(self, df: Any, *, sort: tuple[str, bool] | None = None, best: Any = None,
-             highlight_style: str = "bold reverse") -> None:
+    def show(
+        self, df: Any, *, sort: tuple[str, bool] | None = None, best: Any = None, highlight_style: str = "bold reverse"
+    ) -> None:
         keep_col = self.cursor_column
         keep_row = self.cursor_row
         self.clear(columns=True)
@@ -33,17 +34,22 @@ class FrameTable(DataTable):
                 label += " ▼" if sort[1] else " ▲"
             self.add_column(label, key=col)
         rows = []
-        for index, values in zip(df.index[:MAX_ROWS], df.itertuples(index=False, name=None)):
+        for index, values in zip(df.index[:MAX_ROWS], df.itertuples(index=False, name=None), strict=False):
             is_best = best is not None and index == best
             mark = Text("★", style="bold") if is_best else ""
-            cells = [Text(fmt(v), style="bold", justify="right" if _numeric(v) else "left") if is_best
-                     else Text(fmt(v), justify="right" if _numeric(v) else "left") for v in values]
+            cells = [
+                Text(fmt(v), style="bold", justify="right" if _numeric(v) else "left")
+                if is_best
+                else Text(fmt(v), justify="right" if _numeric(v) else "left")
+                for v in values
+            ]
             rows.append([mark, *cells])
         self.add_rows(rows)
         self.truncated = len(df) > MAX_ROWS
         if rows:
-            self.move_cursor(row=min(keep_row, len(rows) - 1), column=min(max(keep_col, 1), len(self.columns_shown)),
-                             animate=False)
+            self.move_cursor(
+                row=min(keep_row, len(rows) - 1), column=min(max(keep_col, 1), len(self.columns_shown)), animate=False
+            )
 
     @property
     def column_at_cursor(self) -> str | None:
@@ -54,4 +60,4 @@ class FrameTable(DataTable):
 
 
 def _numeric(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) or type(v).__module__ == "numpy"
+    return (isinstance(v, (int, float)) and not isinstance(v, bool)) or type(v).__module__ == "numpy"

@@ -21,8 +21,15 @@ class PathInput(Input):
         input: PathInput
         candidates: list[str]
 
-    def __init__(self, value: str = "", *, suffixes: tuple[str, ...] = (), cwd: str | None = None,
-                 id: str | None = None, placeholder: str = "") -> None:
+    def __init__(
+        self,
+        value: str = "",
+        *,
+        suffixes: tuple[str, ...] = (),
+        cwd: str | None = None,
+        id: str | None = None,
+        placeholder: str = "",
+    ) -> None:
         super().__init__(value, id=id, placeholder=placeholder)
         self.suffixes = suffixes
         self.cwd = cwd

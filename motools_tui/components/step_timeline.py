@@ -4,19 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from motools.status import Status
 from textual.content import Content
 from textual.widgets import Static
 
+from motools.status import Status
 from motools_tui.core.clock import Clock, system_clock
 from motools_tui.core.format import bar, first_line, format_duration, status_symbol
 
-STEP_STYLE = {Status.FINISHED: "$success", Status.FAILED: "$error", Status.RUNNING: "$primary", Status.CANCELLED: "$warning"}
+STEP_STYLE = {
+    Status.FINISHED: "$success",
+    Status.FAILED: "$error",
+    Status.RUNNING: "$primary",
+    Status.CANCELLED: "$warning",
+}
 
 
 class StepTimeline(Static):
-    def __init__(self, step_names: list[str] | None = None, clock: Clock = system_clock, *,
-                 id: str | None = None) -> None:
+    def __init__(
+        self, step_names: list[str] | None = None, clock: Clock = system_clock, *, id: str | None = None
+    ) -> None:
         super().__init__("", id=id)
         self.step_names = step_names or []
         self.clock = clock

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from motools.status import Status
 from textual.content import Content
 from textual.widgets import Static
 
+from motools.status import Status
 from motools_tui.core.clock import Clock, system_clock
 from motools_tui.core.format import STATUS_SYMBOLS, bar, format_duration, status_symbol
 from motools_tui.core.sweepmodel import SweepModel
@@ -51,9 +51,10 @@ class SweepHeader(Static):
         elapsed = format_duration(end - started) if started else "-"
         eta = m.eta(now)
         counts = "  ".join(
-            f"{STATUS_SYMBOLS[s]} {m.counts.get(s, 0)}" for s in (Status.FINISHED, Status.FAILED, Status.CANCELLED, Status.RUNNING, Status.PENDING)
+            f"{STATUS_SYMBOLS[s]} {m.counts.get(s, 0)}"
+            for s in (Status.FINISHED, Status.FAILED, Status.CANCELLED, Status.RUNNING, Status.PENDING)
         )
-        pct = int(round(m.fraction() * 100))
+        pct = round(m.fraction() * 100)
         tail = f" {done}/{total} {pct:3d}%  {counts}  elapsed {elapsed}  ETA {format_duration(eta) if eta else '-'}"
         bar_w = max(6, min(30, width - len(tail) - 1))
         parts += ["\n", (bar(m.fraction(), bar_w), colour or "bold"), tail, "\n"]

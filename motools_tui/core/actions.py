@@ -100,8 +100,7 @@ class UntrustedImport(Exception):
         super().__init__(", ".join(callables))
 
 
-def import_spec(store: Any, path: str | Path, *, overwrite: bool = False,
-                trust: bool = False) -> tuple[str, bool]:
+def import_spec(store: Any, path: str | Path, *, overwrite: bool = False, trust: bool = False) -> tuple[str, bool]:
     """Validate a YAML file and save it as a spec; ``(name, replaced)``.
 
     Raises ActionError for an unreadable file, an invalid spec (with every problem) or, unless

@@ -25,7 +25,7 @@ def bar(fraction: float | None, width: int) -> str:
     if fraction is None or not math.isfinite(fraction):
         return "·" * width
     fraction = min(1.0, max(0.0, fraction))
-    eighths = int(round(fraction * width * 8))
+    eighths = round(fraction * width * 8)
     full, part = divmod(eighths, 8)
     partial = " ▏▎▍▌▋▊▉"[part] if part and full < width else ""
     text = "█" * full + partial.strip()
@@ -33,6 +33,14 @@ def bar(fraction: float | None, width: int) -> str:
 
 
 __all__ = [
-    "STATUS_SYMBOLS", "Status", "bar", "first_line", "format_age", "format_duration", "format_value", "status_label",
-    "status_symbol", "truncate",
+    "STATUS_SYMBOLS",
+    "Status",
+    "bar",
+    "first_line",
+    "format_age",
+    "format_duration",
+    "format_value",
+    "status_label",
+    "status_symbol",
+    "truncate",
 ]

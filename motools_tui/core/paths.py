@@ -14,8 +14,9 @@ def expand(text: str, cwd: str | os.PathLike[str] | None = None) -> Path:
     return p
 
 
-def complete(text: str, cwd: str | os.PathLike[str] | None = None,
-             suffixes: tuple[str, ...] = ()) -> tuple[str, list[str]]:
+def complete(
+    text: str, cwd: str | os.PathLike[str] | None = None, suffixes: tuple[str, ...] = ()
+) -> tuple[str, list[str]]:
     """Complete the last component of ``text``.
 
     Returns ``(new_text, candidates)``: ``new_text`` extends ``text`` by the longest common
@@ -49,5 +50,5 @@ def complete(text: str, cwd: str | os.PathLike[str] | None = None,
         return text, []
     if len(matches) == 1:
         return head + matches[0], []
-    common = os.path.commonprefix(matches)
+    common = os.path.commonprefix(matches)  # noqa: RUF071 - completing text: a character prefix is meant
     return head + common, matches

@@ -55,8 +55,16 @@ def load(store: Any, name: str) -> Results:
     metric_cols = [c for c in cols[lead_at:] if c not in LEAD_COLS]
     tasks = sorted({str(t) for t in df["task"].dropna().unique()}) if "task" in df else []
     n_finished = int((df.drop_duplicates("run")["status"] == Status.FINISHED).sum()) if len(df) else 0
-    return Results(name, df, param_cols, metric_cols, tasks, int(sweep.get("n_runs") or 0), n_finished,
-                   str(sweep.get("status") or ""))
+    return Results(
+        name,
+        df,
+        param_cols,
+        metric_cols,
+        tasks,
+        int(sweep.get("n_runs") or 0),
+        n_finished,
+        str(sweep.get("status") or ""),
+    )
 
 
 def default_group_cols(results: Results) -> list[str]:
@@ -74,7 +82,9 @@ def ci_table(results: Results, metric: str, group_cols: list[str], confidence: f
     if df.empty:
         import pandas as pd
 
-        return pd.DataFrame(columns=[*group_cols, "mean", "lower_bound", "upper_bound", "count", "confidence", "method"])
+        return pd.DataFrame(
+            columns=[*group_cols, "mean", "lower_bound", "upper_bound", "count", "confidence", "method"]
+        )
     return compute_ci_df(df, metric, group_cols, confidence=confidence, method="auto")
 
 
@@ -120,7 +130,7 @@ def filter_frame(df: Any, expr: str) -> Any:
         m = _EXPR.match(part)
         if m is None:
             needle = part.strip().lower()
-            mask = out.astype(str).apply(lambda col: col.str.lower().str.contains(needle, regex=False))
+            mask = out.astype(str).apply(lambda col, needle=needle: col.str.lower().str.contains(needle, regex=False))
             out = out[mask.any(axis=1)]
             continue
         col, op, raw = m.groups()
@@ -147,8 +157,9 @@ def sort_frame(df: Any, column: str, descending: bool) -> Any:
     return df.sort_values(column, ascending=not descending, na_position="last", kind="stable")
 
 
-def chart(results: Results, metric: str, x_col: str, series_col: str | None = None,
-          heatmap_y: str | None = None) -> Any:
+def chart(
+    results: Results, metric: str, x_col: str, series_col: str | None = None, heatmap_y: str | None = None
+) -> Any:
     """The ChartData for the results screen: a line chart or, with ``heatmap_y``, a heatmap."""
     from motools.analysis.charts import heatmap_data, line_chart_data
 

@@ -52,8 +52,12 @@ def summarize(row: dict[str, Any]) -> SpecSummary:
     """A list row from a ``specs`` row (plus ``last_status``), reading the YAML only."""
     from motools.yamlio import YamlSyntaxError, load_yaml
 
-    summary = SpecSummary(name=row["name"], yaml=row.get("yaml") or "", last_status=row.get("last_status"),
-                          updated_at=row.get("updated_at"))
+    summary = SpecSummary(
+        name=row["name"],
+        yaml=row.get("yaml") or "",
+        last_status=row.get("last_status"),
+        updated_at=row.get("updated_at"),
+    )
     try:
         data = load_yaml(summary.yaml)
     except YamlSyntaxError as exc:

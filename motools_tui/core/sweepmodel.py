@@ -19,7 +19,12 @@ from motools.store.watch import SweepUpdate
 from motools.text import format_value
 
 STATUS_FILTERS: tuple[str | None, ...] = (
-    None, Status.RUNNING, Status.FAILED, Status.FINISHED, Status.PENDING, Status.CANCELLED,
+    None,
+    Status.RUNNING,
+    Status.FAILED,
+    Status.FINISHED,
+    Status.PENDING,
+    Status.CANCELLED,
 )
 
 

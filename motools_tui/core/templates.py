@@ -104,8 +104,9 @@ execution:
 TEMPLATES: tuple[Template, ...] = (
     Template("hello-world", "Hello world (offline)", "3 learning rates, dummy backends", HELLO_WORLD),
     Template("lr-seeds", "Learning rate x seed (offline)", "3 x 3 grid, dummy backends, CIs over seeds", LR_SEEDS),
-    Template("tinker", "Tinker + Inspect (real)", "real LoRA training and evaluation; needs TINKER_API_KEY",
-             TINKER_INSPECT),
+    Template(
+        "tinker", "Tinker + Inspect (real)", "real LoRA training and evaluation; needs TINKER_API_KEY", TINKER_INSPECT
+    ),
 )
 
 

@@ -19,8 +19,9 @@ class ChooseModal(ModalScreen[Any]):
         Binding("enter", "accept", "OK", id="choose.accept", show=False),
     ]
 
-    def __init__(self, title: str, options: list[str], *, multiple: bool = False,
-                 selected: list[str] | None = None) -> None:
+    def __init__(
+        self, title: str, options: list[str], *, multiple: bool = False, selected: list[str] | None = None
+    ) -> None:
         super().__init__(classes="dialog-screen")
         self.title_text = title
         self.options = options

@@ -21,7 +21,7 @@ def key_rows(screen: Screen) -> list[tuple[str, str]]:
         sources.append(focused)
     sources.append(screen.app)
     for node in sources:
-        for bindings in node._bindings.key_to_bindings.values():  # noqa: SLF001 - Textual has no public view
+        for bindings in node._bindings.key_to_bindings.values():
             for binding in bindings:
                 if not binding.description or not binding.show or binding.action in seen:
                     continue
@@ -50,7 +50,7 @@ class HelpModal(ModalScreen[None]):
         width = max([len(k) for k, _ in self.keys] + [6]) + 2
         lines = [(f"{k:>{width}}", "bold $accent") for k, _ in self.keys]
         parts: list[str | tuple[str, str]] = []
-        for (key, desc), styled in zip(self.keys, lines):
+        for (_key, desc), styled in zip(self.keys, lines, strict=False):
             parts += [styled, f"  {desc}\n"]
         parts.append((f"{'ctrl+p':>{width}}", "bold $accent"))
         parts.append("  command palette: every action by name\n")

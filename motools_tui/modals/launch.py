@@ -21,8 +21,14 @@ class LaunchModal(ModalScreen[Any]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="launch.cancel")]
 
-    def __init__(self, spec_name: str, default_name: str, max_parallel: int, n_configs: int | None,
-                 launch: Callable[[str, str], Any]) -> None:
+    def __init__(
+        self,
+        spec_name: str,
+        default_name: str,
+        max_parallel: int,
+        n_configs: int | None,
+        launch: Callable[[str, str], Any],
+    ) -> None:
         super().__init__(classes="dialog-screen")
         self.spec_name = spec_name
         self.default_name = default_name
@@ -40,8 +46,12 @@ class LaunchModal(ModalScreen[Any]):
             yield Label("max_parallel (runs at once)")
             yield Input(str(self.max_parallel), id="launch-parallel", type="integer")
             yield Static("", id="launch-error", classes="dialog-error")
-            yield Static(Content("The sweep runs in a detached worker: quitting the app or losing the "
-                                 "terminal does not stop it."), classes="dialog-hint")
+            yield Static(
+                Content(
+                    "The sweep runs in a detached worker: quitting the app or losing the terminal does not stop it."
+                ),
+                classes="dialog-hint",
+            )
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Launch (enter)", id="launch-go", variant="primary")
                 yield Button("Cancel (esc)", id="launch-cancel")
@@ -72,7 +82,7 @@ class LaunchModal(ModalScreen[Any]):
         def work() -> None:
             try:
                 result = self.launch(name, mp)
-            except Exception as exc:  # noqa: BLE001 - shown inline
+            except Exception as exc:
                 app.call_from_thread(self._failed, exc)
             else:
                 app.call_from_thread(self.dismiss, result)

@@ -18,8 +18,15 @@ class PathDialog(ModalScreen[str | None]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="path.cancel")]
 
-    def __init__(self, title: str, default: str = "", *, suffixes: tuple[str, ...] = (),
-                 must_exist: bool = False, action: str = "OK") -> None:
+    def __init__(
+        self,
+        title: str,
+        default: str = "",
+        *,
+        suffixes: tuple[str, ...] = (),
+        must_exist: bool = False,
+        action: str = "OK",
+    ) -> None:
         super().__init__(classes="dialog-screen")
         self.title_text = title
         self.default = default

@@ -15,8 +15,9 @@ from textual.widgets import Input, Label, Static
 class PromptModal(ModalScreen[str | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="prompt.cancel")]
 
-    def __init__(self, title: str, label: str, value: str = "",
-                 check: Callable[[str], str | None] | None = None) -> None:
+    def __init__(
+        self, title: str, label: str, value: str = "", check: Callable[[str], str | None] | None = None
+    ) -> None:
         super().__init__(classes="dialog-screen")
         self.title_text = title
         self.label = label

@@ -31,7 +31,7 @@ class BaseScreen(Screen):
 
     @property
     def mapp(self) -> MotoolsApp:
-        return self.app  # type: ignore[return-value]
+        return self.app  # type: ignore[return-value]  # this package's screens only run in MotoolsApp
 
     # -- navigation ---------------------------------------------------------------------------
     def action_back(self) -> None:
@@ -44,9 +44,15 @@ class BaseScreen(Screen):
         self.app.push_screen(HelpModal(self.HELP_TITLE or type(self).__name__, self.HELP, key_rows(self)))
 
     # -- background work ----------------------------------------------------------------------
-    def in_thread(self, fn: Callable[..., Any], *args: Any, done: Callable[[Any], Any] | None = None,
-                  failed: Callable[[BaseException], Any] | None = None, group: str = "task",
-                  exclusive: bool = False) -> Any:
+    def in_thread(
+        self,
+        fn: Callable[..., Any],
+        *args: Any,
+        done: Callable[[Any], Any] | None = None,
+        failed: Callable[[BaseException], Any] | None = None,
+        group: str = "task",
+        exclusive: bool = False,
+    ) -> Any:
         """Run ``fn(*args)`` in a thread; ``done(result)`` or ``failed(exc)`` back on the UI thread.
 
         Errors go to the app's error display by default, never to the screen as a traceback.
@@ -58,16 +64,16 @@ class BaseScreen(Screen):
                 return
             try:
                 cb(value)
-            except Exception as exc:  # noqa: BLE001 - a bug in a callback must not kill the app
-                app.show_error(exc)  # type: ignore[attr-defined]
+            except Exception as exc:
+                app.show_error(exc)  # type: ignore[attr-defined]  # MotoolsApp's error display
 
         def work() -> None:
             worker = get_current_worker()
             try:
                 result = fn(*args)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 if not worker.is_cancelled:
-                    _call(app, back, failed or app.show_error, exc)  # type: ignore[attr-defined]
+                    _call(app, back, failed or app.show_error, exc)  # type: ignore[attr-defined]  # MotoolsApp's
                 return
             if done is not None and not worker.is_cancelled:
                 _call(app, back, done, result)

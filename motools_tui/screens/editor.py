@@ -31,7 +31,9 @@ moves the cursor to its line. Esc leaves (asking first if there are unsaved chan
 
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", id="editor.save", tooltip="Validate and save", priority=True),
-        Binding("f8", "next_problem", "Next problem", id="editor.next_problem", tooltip="Jump to the next problem's line"),
+        Binding(
+            "f8", "next_problem", "Next problem", id="editor.next_problem", tooltip="Jump to the next problem's line"
+        ),
         Binding("escape", "back", "Back", id="screen.back", tooltip="Go back"),
         Binding("f1", "help", "Help", id="screen.help", tooltip="Help for this screen"),
     ]
@@ -86,8 +88,11 @@ moves the cursor to its line. Esc leaves (asking first if there are unsaved chan
                 return None, problems
             name = spec.name
             if name != original and store.get_spec(name) is not None:
-                return None, [Problem("name", f"a spec named {name!r} already exists; choose another name",
-                                      line_of_key(text, "name"))]
+                return None, [
+                    Problem(
+                        "name", f"a spec named {name!r} already exists; choose another name", line_of_key(text, "name")
+                    )
+                ]
             store.save_spec(name, text)
             if original and name != original:
                 store.delete_spec(original)
@@ -116,8 +121,14 @@ moves the cursor to its line. Esc leaves (asking first if there are unsaved chan
         ol.clear_options()
         for i, p in enumerate(problems):
             where = f"line {p.line:>3}  " if p.line else "          "
-            ol.add_option(Option(Content.assemble(("✗ ", "$error"), (where, "bold"), (p.path or "<root>", "$accent"),
-                                                  f": {p.message}"), id=str(i)))
+            ol.add_option(
+                Option(
+                    Content.assemble(
+                        ("✗ ", "$error"), (where, "bold"), (p.path or "<root>", "$accent"), f": {p.message}"
+                    ),
+                    id=str(i),
+                )
+            )
         ol.display = True
         n = len(problems)
         self._status(f"not saved: {n} problem{'s' if n != 1 else ''} (F8: next; fix them and ctrl+s again)", "$error")
@@ -153,8 +164,7 @@ moves the cursor to its line. Esc leaves (asking first if there are unsaved chan
             if yes:
                 self.dismiss(None)
 
-        self.app.push_screen(ConfirmModal("Discard changes?", "The spec has unsaved changes.", yes="Discard"),
-                             answered)
+        self.app.push_screen(ConfirmModal("Discard changes?", "The spec has unsaved changes.", yes="Discard"), answered)
 
     def current_name(self) -> Any:
         return spec_name_of(self.text)

@@ -22,6 +22,7 @@ from motools_tui.screens.base import BaseScreen
 
 TABS = Binding.Group("Tabs")
 
+
 @dataclass(frozen=True)
 class View:
     """Everything the derived tables and the chart depend on."""
@@ -66,7 +67,14 @@ e writes the table as CSV, i the CI table, p the chart as a PNG (drawn by matplo
         Binding("h", "heatmap", "Heatmap", id="results.heatmap", tooltip="Heatmap of two parameters (toggle)"),
         Binding("g", "group", "Group by", id="results.group", tooltip="Choose the CI grouping parameters"),
         Binding("s", "sort", "Sort", id="results.sort", tooltip="Sort by the column under the cursor (again: reverse)"),
-        Binding("slash", "filter", "Filter", id="results.filter", tooltip="Filter rows: text, or col=value, col>0.5", key_display="/"),
+        Binding(
+            "slash",
+            "filter",
+            "Filter",
+            id="results.filter",
+            tooltip="Filter rows: text, or col=value, col>0.5",
+            key_display="/",
+        ),
         Binding("b", "best", "Best", id="results.best", tooltip="Jump to the best run"),
         Binding("e", "export_csv", "CSV", id="results.export_csv", tooltip="Export the results table as CSV"),
         Binding("i", "export_ci", "CI CSV", id="results.export_ci", tooltip="Export the CI table as CSV"),
@@ -87,8 +95,9 @@ e writes the table as CSV, i the CI table, p the chart as a PNG (drawn by matplo
         yield Static("Loading results…", id="results-best")
         with TabbedContent(id="results-tabs", initial="tab-table"):
             with TabPane("Table 1", id="tab-table"):
-                yield Input(placeholder="filter: text, or col=value, col>0.5 (Enter: apply, Esc: clear)",
-                            id="results-filter")
+                yield Input(
+                    placeholder="filter: text, or col=value, col>0.5 (Enter: apply, Esc: clear)", id="results-filter"
+                )
                 yield FrameTable(id="results-table")
             with TabPane("CI 2", id="tab-ci"):
                 yield Static("", id="ci-info")
@@ -106,9 +115,9 @@ e writes the table as CSV, i the CI table, p the chart as a PNG (drawn by matplo
 
     # -- loading ------------------------------------------------------------------------------
     def _read(self, force: bool) -> Any:
-        from motools_tui.core import results as core
         from motools.status import TERMINAL
         from motools.store.watch import Watcher
+        from motools_tui.core import results as core
 
         if self._watcher is None:
             self._watcher = Watcher(self.mapp.store_path)
@@ -182,8 +191,9 @@ e writes the table as CSV, i the CI table, p the chart as a PNG (drawn by matplo
             return out
 
         # Tables and chart in separate groups: a resize (chart only) never cancels the tables.
-        self.in_thread(compute, done=self._show, group="derive-chart" if chart_only else "derive-tables",
-                       exclusive=True)
+        self.in_thread(
+            compute, done=self._show, group="derive-chart" if chart_only else "derive-tables", exclusive=True
+        )
 
     def _show(self, out: dict[str, Any]) -> None:
         view: View = out["view"]
@@ -206,8 +216,9 @@ e writes the table as CSV, i the CI table, p the chart as a PNG (drawn by matplo
             shown = f" · {len(out['table'])} of {len(r.df)} rows" if view.filter else ""
             if len(out["table"]) > MAX_ROWS:
                 shown += f" · table shows the first {MAX_ROWS} (sort or filter for others; exports have all)"
-            self.query_one("#results-best", Static).update(Content.assemble(
-                (f"{finished}{status}{shown}\n", "dim"), ("★ " + out["best_text"], "bold")))
+            self.query_one("#results-best", Static).update(
+                Content.assemble((f"{finished}{status}{shown}\n", "dim"), ("★ " + out["best_text"], "bold"))
+            )
             ci_info = self.query_one("#ci-info", Static)
             ci_table = self.query_one("#ci-table", FrameTable)
             if out.get("ci") is not None:
@@ -215,9 +226,14 @@ e writes the table as CSV, i the CI table, p the chart as a PNG (drawn by matplo
                 methods = sorted(set(map(str, ci["method"]))) if "method" in ci and len(ci) else []
                 conf = f"{float(ci['confidence'].iloc[0]) * 100:g}%" if len(ci) else "95%"
                 groups = ", ".join(view.group_cols or ()) or "(all runs)"
-                ci_info.update(Content.assemble(
-                    (f"{view.metric}", "bold"), f" by {groups} · {conf} interval · method: ",
-                    (", ".join(methods) or "-", "bold"), ("   (g: group by, m: metric)", "dim")))
+                ci_info.update(
+                    Content.assemble(
+                        (f"{view.metric}", "bold"),
+                        f" by {groups} · {conf} interval · method: ",
+                        (", ".join(methods) or "-", "bold"),
+                        ("   (g: group by, m: metric)", "dim"),
+                    )
+                )
                 ci_table.show(ci, sort=view.ci_sort, best=out.get("ci_best"))
             else:
                 ci_info.update(out.get("ci_error") or "No finished runs yet: the CI table fills in as runs finish.")
@@ -236,8 +252,13 @@ e writes the table as CSV, i the CI table, p the chart as a PNG (drawn by matplo
             c = out["chart"]
             kind = "heatmap" if c.kind == "heatmap" else f"{len(c.series)} series" + (", log x" if c.x_log else "")
             series = f" · series: {view.series_col}" if view.series_col else ""
-            info.update(Content.assemble((c.title, "bold"), f" · {kind}{series}",
-                                         ("   (m metric, x param, z series, h heatmap, p PNG)", "dim")))
+            info.update(
+                Content.assemble(
+                    (c.title, "bold"),
+                    f" · {kind}{series}",
+                    ("   (m metric, x param, z series, h heatmap, p PNG)", "dim"),
+                )
+            )
             chart.show_text(out["chart_text"])
         self.mapp.screen_ready("results")
 
@@ -263,18 +284,23 @@ e writes the table as CSV, i the CI table, p the chart as a PNG (drawn by matplo
         from motools_tui.modals.choose import ChooseModal
 
         selected = list(current) if multiple else ([current] if current else [])
-        self.app.push_screen(ChooseModal(title, options, multiple=multiple, selected=selected),
-                             lambda value: apply(value) if value is not None else None)
+        self.app.push_screen(
+            ChooseModal(title, options, multiple=multiple, selected=selected),
+            lambda value: apply(value) if value is not None else None,
+        )
 
     def action_metric(self) -> None:
         if self._need():
-            self._choose("Metric", self.results.metric_cols, self.view.metric,
-                         lambda m: self._set(metric=m))
+            self._choose("Metric", self.results.metric_cols, self.view.metric, lambda m: self._set(metric=m))
 
     def action_x_param(self) -> None:
         if self._need():
-            self._choose("Chart x: parameter", self.results.param_cols, self.view.x_col,
-                         lambda x: self._set(x_col=x, series_col=None if self.view.series_col == x else self.view.series_col))
+            self._choose(
+                "Chart x: parameter",
+                self.results.param_cols,
+                self.view.x_col,
+                lambda x: self._set(x_col=x, series_col=None if self.view.series_col == x else self.view.series_col),
+            )
 
     def action_series(self) -> None:
         if not self._need():
@@ -282,8 +308,12 @@ e writes the table as CSV, i the CI table, p the chart as a PNG (drawn by matplo
         options = ["(none)", *[c for c in self.results.param_cols if c != self.view.x_col]]
         if len(self.results.tasks) > 1:
             options.append("task")
-        self._choose("One series per", options, self.view.series_col or "(none)",
-                     lambda s: self._set(series_col=None if s == "(none)" else s, heatmap=False))
+        self._choose(
+            "One series per",
+            options,
+            self.view.series_col or "(none)",
+            lambda s: self._set(series_col=None if s == "(none)" else s, heatmap=False),
+        )
 
     def action_heatmap(self) -> None:
         if not self._need():
@@ -297,8 +327,13 @@ e writes the table as CSV, i the CI table, p the chart as a PNG (drawn by matplo
     def action_group(self) -> None:
         if self._need():
             options = list(self.results.param_cols) + (["task"] if len(self.results.tasks) > 1 else [])
-            self._choose("Group CIs by (space toggles)", options, self.view.group_cols or (),
-                         lambda g: self._set(group_cols=tuple(g)), multiple=True)
+            self._choose(
+                "Group CIs by (space toggles)",
+                options,
+                self.view.group_cols or (),
+                lambda g: self._set(group_cols=tuple(g)),
+                multiple=True,
+            )
 
     def _set(self, **changes: Any) -> None:
         self.view = replace(self.view, **changes)
@@ -350,8 +385,9 @@ e writes the table as CSV, i the CI table, p the chart as a PNG (drawn by matplo
         self.action_tab("tab-table")
         row = list(table.index).index(best)
         if row >= MAX_ROWS:
-            self.notify("The best run is past the rows shown: sort by the metric (s) to bring it up",
-                        severity="warning")
+            self.notify(
+                "The best run is past the rows shown: sort by the metric (s) to bring it up", severity="warning"
+            )
             return
         self.query_one("#results-table", FrameTable).move_cursor(row=row)
 
@@ -375,8 +411,9 @@ e writes the table as CSV, i the CI table, p the chart as a PNG (drawn by matplo
             return
         from motools_tui.core.results import export_csv
 
-        self._export("Export the results table as CSV", f"{self.sweep_name}.csv", (".csv",),
-                     lambda p: export_csv(table, p))
+        self._export(
+            "Export the results table as CSV", f"{self.sweep_name}.csv", (".csv",), lambda p: export_csv(table, p)
+        )
 
     def action_export_ci(self) -> None:
         ci = self.derived.get("ci")
@@ -385,8 +422,7 @@ e writes the table as CSV, i the CI table, p the chart as a PNG (drawn by matplo
             return
         from motools_tui.core.results import export_csv
 
-        self._export("Export the CI table as CSV", f"{self.sweep_name}-ci.csv", (".csv",),
-                     lambda p: export_csv(ci, p))
+        self._export("Export the CI table as CSV", f"{self.sweep_name}-ci.csv", (".csv",), lambda p: export_csv(ci, p))
 
     def action_export_png(self) -> None:
         chart = self.derived.get("chart")
@@ -395,8 +431,12 @@ e writes the table as CSV, i the CI table, p the chart as a PNG (drawn by matplo
             return
         from motools_tui.core.results import export_png
 
-        self._export("Export the chart as PNG (matplotlib)", f"{self.sweep_name}.png", (".png", ".svg", ".pdf"),
-                     lambda p: export_png(chart, p))
+        self._export(
+            "Export the chart as PNG (matplotlib)",
+            f"{self.sweep_name}.png",
+            (".png", ".svg", ".pdf"),
+            lambda p: export_png(chart, p),
+        )
 
     def on_unmount(self) -> None:
         super().on_unmount()

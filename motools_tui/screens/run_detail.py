@@ -5,22 +5,21 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from motools.status import Status
 from textual.app import ComposeResult
 from textual.binding import Binding
-
-TABS = Binding.Group("Tabs")
 from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.widgets import Footer, Log, Static, TabbedContent, TabPane
 
+from motools.status import Status
+from motools.store.watch import RunWatcher
 from motools_tui.components.step_timeline import StepTimeline
 from motools_tui.core.format import format_duration, status_label
-from motools.store.watch import RunWatcher
 from motools_tui.polling import Polled
 from motools_tui.screens.base import BaseScreen
 
 NARROW = 110
+TABS = Binding.Group("Tabs")
 
 
 class RunDetailScreen(BaseScreen):
@@ -56,15 +55,12 @@ evaluation, when there is one) and the full resolved config.
         with TabbedContent(id="detail-tabs", initial="tab-log"):
             with TabPane("Log 1", id="tab-log"):
                 yield Log(id="detail-log", max_lines=5000, auto_scroll=True)
-            with TabPane("Error 2", id="tab-error"):
-                with VerticalScroll():
-                    yield Static("No error.", id="detail-error")
-            with TabPane("Artifacts 3", id="tab-artifacts"):
-                with VerticalScroll():
-                    yield Static("No artifacts yet.", id="detail-artifacts")
-            with TabPane("Config 4", id="tab-config"):
-                with VerticalScroll():
-                    yield Static("", id="detail-config")
+            with TabPane("Error 2", id="tab-error"), VerticalScroll():
+                yield Static("No error.", id="detail-error")
+            with TabPane("Artifacts 3", id="tab-artifacts"), VerticalScroll():
+                yield Static("No artifacts yet.", id="detail-artifacts")
+            with TabPane("Config 4", id="tab-config"), VerticalScroll():
+                yield Static("", id="detail-config")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -108,9 +104,14 @@ evaluation, when there is one) and the full resolved config.
         end = run.get("finished_at") if run.get("status") in (Status.FINISHED, Status.FAILED, Status.CANCELLED) else now
         elapsed = format_duration(end - run["started_at"]) if run.get("started_at") and end else "-"
         attempts = f"  attempt {run['attempts']}" if (run.get("attempts") or 0) > 1 else ""
-        self.query_one("#detail-title", Static).update(Content.assemble(
-            (f"{self.sweep_name} #{run['idx']}  ", "bold"), (status_label(run.get("status")), "bold"),
-            f"  elapsed {elapsed}{attempts}\n", (params_text or "(no parameters)", "$accent")))
+        self.query_one("#detail-title", Static).update(
+            Content.assemble(
+                (f"{self.sweep_name} #{run['idx']}  ", "bold"),
+                (status_label(run.get("status")), "bold"),
+                f"  elapsed {elapsed}{attempts}\n",
+                (params_text or "(no parameters)", "$accent"),
+            )
+        )
         self._steps(steps)
         log = self.query_one("#detail-log", Log)
         for e in data.events:
@@ -164,8 +165,9 @@ evaluation, when there is one) and the full resolved config.
             size = f", {a['size']} bytes" if a.get("size") is not None else ""
             parts.append((f"    {a.get('kind') or '?'}{size}, {where}\n", "dim"))
             if a.get("metrics"):
-                metrics = "  ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
-                                    for k, v in a["metrics"].items())
+                metrics = "  ".join(
+                    f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in a["metrics"].items()
+                )
                 parts.append(f"    {metrics}\n")
             if a.get("log_path"):
                 parts += ["    Inspect log: ", (str(a["log_path"]), "bold"), "\n"]
@@ -180,9 +182,14 @@ evaluation, when there is one) and the full resolved config.
             return
         from motools_tui.core.actions import cancel_run
 
-        self.in_thread(cancel_run, self.mapp.store, self.sweep_name, self.run["idx"], self.mapp.clock,
-                       done=lambda text: self.notify(text))
+        self.in_thread(
+            cancel_run,
+            self.mapp.store,
+            self.sweep_name,
+            self.run["idx"],
+            self.mapp.clock,
+            done=lambda text: self.notify(text),
+        )
 
     def action_retry(self) -> None:
         self.mapp.retry_sweep(self, self.sweep_name)
-

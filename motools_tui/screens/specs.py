@@ -10,9 +10,9 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.widgets import DataTable, Footer, Input, Static
 
+from motools.liveness import shown_status
 from motools_tui.components.spec_preview import SpecPreview
 from motools_tui.components.spec_table import SpecTable
-from motools.liveness import shown_status
 from motools_tui.core.specinfo import SpecSummary, summarize
 from motools_tui.polling import Polled
 from motools_tui.screens.base import BaseScreen
@@ -37,13 +37,29 @@ app quits or the terminal goes away. Sweeps (w) lists every sweep, running or no
     BINDINGS = [
         Binding("n", "new", "New", id="specs.new", tooltip="New spec from a template"),
         Binding("e", "edit", "Edit", id="specs.edit", tooltip="Edit the selected spec (validated on save)"),
-        Binding("l", "launch", "Launch", id="specs.launch", tooltip="Launch the selected spec as a sweep (detached worker)"),
+        Binding(
+            "l", "launch", "Launch", id="specs.launch", tooltip="Launch the selected spec as a sweep (detached worker)"
+        ),
         Binding("d", "duplicate", "Dup", id="specs.duplicate", tooltip="Duplicate the selected spec"),
-        Binding("x,delete", "delete", "Delete", id="specs.delete", tooltip="Delete the selected spec (asks first)", key_display="x"),
+        Binding(
+            "x,delete",
+            "delete",
+            "Delete",
+            id="specs.delete",
+            tooltip="Delete the selected spec (asks first)",
+            key_display="x",
+        ),
         Binding("i", "import", "Import", id="specs.import", tooltip="Import a spec from a YAML file"),
         Binding("o", "export", "Export", id="specs.export", tooltip="Export the selected spec as a YAML file"),
         Binding("w", "sweeps", "Sweeps", id="specs.sweeps", tooltip="List every sweep, running or not"),
-        Binding("slash", "filter", "Filter", id="specs.filter", tooltip="Filter the specs by name or workflow", key_display="/"),
+        Binding(
+            "slash",
+            "filter",
+            "Filter",
+            id="specs.filter",
+            tooltip="Filter the specs by name or workflow",
+            key_display="/",
+        ),
     ]
 
     def __init__(self) -> None:
@@ -64,8 +80,9 @@ app quits or the terminal goes away. Sweeps (w) lists every sweep, running or no
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.query_one("#title", Static).update(Content.assemble(("motools", "bold"), "  specs  ",
-                                                                 (_short_path(self.mapp.home), "dim")))
+        self.query_one("#title", Static).update(
+            Content.assemble(("motools", "bold"), "  specs  ", (_short_path(self.mapp.home), "dim"))
+        )
         _hide(self.query_one("#specs-filter", Input))
         self.query_one(SpecTable).focus()
         self._first_frame()
@@ -80,8 +97,9 @@ app quits or the terminal goes away. Sweeps (w) lists every sweep, running or no
         rows = quick_specs(self.mapp.store_path)
         if not rows:
             return
-        self.summaries = [SpecSummary(name=r["name"], yaml="", workflow="…", last_status=r.get("last_status"))
-                          for r in rows]
+        self.summaries = [
+            SpecSummary(name=r["name"], yaml="", workflow="…", last_status=r.get("last_status")) for r in rows
+        ]
         self._refresh_table()
 
     # -- data ---------------------------------------------------------------------------------
@@ -186,8 +204,7 @@ app quits or the terminal goes away. Sweeps (w) lists every sweep, running or no
             t = template(key)
             name = unique_name(t.key, {s.name for s in self.summaries})
             text = set_spec_name(t.yaml, name) if name != t.key else t.yaml
-            self.app.push_screen(EditorScreen(None, text, title=f"New spec from template: {t.title}"),
-                                 self._edited)
+            self.app.push_screen(EditorScreen(None, text, title=f"New spec from template: {t.title}"), self._edited)
 
         self.app.push_screen(TemplatePicker(), picked)
 
@@ -247,12 +264,16 @@ app quits or the terminal goes away. Sweeps (w) lists every sweep, running or no
             if not yes:
                 return
             store = self.mapp.store
-            self.in_thread(store.delete_spec, spec.name,
-                           done=lambda _: (self.notify(f"Deleted spec {spec.name}"), self.reload()))
+            self.in_thread(
+                store.delete_spec, spec.name, done=lambda _: (self.notify(f"Deleted spec {spec.name}"), self.reload())
+            )
 
         self.app.push_screen(
-            ConfirmModal(f"Delete spec {spec.name}?",
-                         "The spec is removed from the store. Its sweeps and their results stay.", yes="Delete"),
+            ConfirmModal(
+                f"Delete spec {spec.name}?",
+                "The spec is removed from the store. Its sweeps and their results stay.",
+                yes="Delete",
+            ),
             answered,
         )
 
@@ -263,8 +284,12 @@ app quits or the terminal goes away. Sweeps (w) lists every sweep, running or no
             if path:
                 self._import(path, overwrite=False)
 
-        self.app.push_screen(PathDialog("Import a spec from a YAML file", "", suffixes=(".yaml", ".yml"),
-                                        must_exist=True, action="import"), answered)
+        self.app.push_screen(
+            PathDialog(
+                "Import a spec from a YAML file", "", suffixes=(".yaml", ".yml"), must_exist=True, action="import"
+            ),
+            answered,
+        )
 
     def _import(self, path: str, overwrite: bool, trust: bool = False) -> None:
         from motools_tui.core.actions import UntrustedImport, import_spec
@@ -282,9 +307,11 @@ app quits or the terminal goes away. Sweeps (w) lists every sweep, running or no
 
                 listed = "\n".join(f"  {c}" for c in exc.callables)
                 self.app.push_screen(
-                    ConfirmModal("Trust this code?",
-                                 f"{path} would import and run:\n{listed}\nOnly trust code you have read.",
-                                 yes="Trust and import"),
+                    ConfirmModal(
+                        "Trust this code?",
+                        f"{path} would import and run:\n{listed}\nOnly trust code you have read.",
+                        yes="Trust and import",
+                    ),
                     lambda yes: self._import(path, overwrite=overwrite, trust=True) if yes else None,
                 )
             elif isinstance(exc, FileExistsError):
@@ -310,11 +337,14 @@ app quits or the terminal goes away. Sweeps (w) lists every sweep, running or no
 
         def answered(path: str | None) -> None:
             if path:
-                self.in_thread(export_text, path, spec.yaml,
-                               done=lambda p: self.notify(f"Wrote {p}", title="Exported", timeout=8))
+                self.in_thread(
+                    export_text, path, spec.yaml, done=lambda p: self.notify(f"Wrote {p}", title="Exported", timeout=8)
+                )
 
-        self.app.push_screen(PathDialog(f"Export {spec.name} as YAML", f"{spec.name}.yaml", suffixes=(".yaml", ".yml"),
-                                        action="write"), answered)
+        self.app.push_screen(
+            PathDialog(f"Export {spec.name} as YAML", f"{spec.name}.yaml", suffixes=(".yaml", ".yml"), action="write"),
+            answered,
+        )
 
     def action_launch(self) -> None:
         spec = self._need_selection()
@@ -337,8 +367,9 @@ app quits or the terminal goes away. Sweeps (w) lists every sweep, running or no
             self.mapp.open_sweep(sweep["name"])
 
         self.app.push_screen(
-            LaunchModal(spec.name, default_sweep_name(spec.name, self.mapp.clock), spec.max_parallel, spec.size,
-                        do_launch),
+            LaunchModal(
+                spec.name, default_sweep_name(spec.name, self.mapp.clock), spec.max_parallel, spec.size, do_launch
+            ),
             launched,
         )
 

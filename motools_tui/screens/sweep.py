@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from motools.status import Status
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Footer
 
+from motools.status import Status
+from motools.store.watch import SweepUpdate, SweepWatcher
 from motools_tui.components.config_grid import ConfigGrid
 from motools_tui.components.sweep_header import SweepHeader
-from motools.store.watch import SweepUpdate, SweepWatcher
 from motools_tui.core.sweepmodel import STATUS_FILTERS, SweepModel
 from motools_tui.polling import Polled
 from motools_tui.screens.base import BaseScreen
@@ -36,7 +36,9 @@ worker process: leaving this screen or the app does not stop it.
     BINDINGS = [
         Binding("enter", "open", "Detail", id="sweep.open", tooltip="Open the selected config's detail"),
         Binding("c", "cancel_config", "Cancel cfg", id="sweep.cancel_config", tooltip="Cancel the selected config"),
-        Binding("C", "cancel_sweep", "Cancel all", id="sweep.cancel_sweep", tooltip="Cancel the whole sweep (asks first)"),
+        Binding(
+            "C", "cancel_sweep", "Cancel all", id="sweep.cancel_sweep", tooltip="Cancel the whole sweep (asks first)"
+        ),
         Binding("t", "retry", "Retry", id="sweep.retry", tooltip="Retry failed and cancelled configs (new worker)"),
         Binding("f", "filter", "Filter", id="sweep.filter", tooltip="Filter configs by status (cycles)"),
         Binding("v", "view", "View", id="sweep.view", tooltip="Switch between panes and a compact list"),
@@ -146,8 +148,14 @@ worker process: leaving this screen or the app does not stop it.
         from motools_tui.core.actions import cancel_run
 
         store = self.mapp.store
-        self.in_thread(cancel_run, store, self.sweep_name, run.idx, self.mapp.clock,
-                       done=lambda text: (self.notify(text), self.kick()))
+        self.in_thread(
+            cancel_run,
+            store,
+            self.sweep_name,
+            run.idx,
+            self.mapp.clock,
+            done=lambda text: (self.notify(text), self.kick()),
+        )
 
     def action_cancel_sweep(self) -> None:
         self.mapp.confirm_cancel_sweep(self, self.sweep_name)

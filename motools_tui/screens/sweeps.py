@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from motools.status import Status
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
 from textual.widgets import DataTable, Footer, Static
 
-from motools_tui.core.format import format_age, status_label
 from motools.liveness import shown_status
+from motools.status import Status
+from motools_tui.core.format import format_age, status_label
 from motools_tui.polling import Polled
 from motools_tui.screens.base import BaseScreen
 
@@ -29,7 +29,9 @@ only its unfinished runs run again.
         Binding("enter", "open", "Open", id="sweeps.open", tooltip="Open the selected sweep (reattach)"),
         Binding("r", "results", "Results", id="sweeps.results", tooltip="Results of the selected sweep"),
         Binding("c", "cancel", "Cancel", id="sweeps.cancel", tooltip="Cancel the selected sweep (asks first)"),
-        Binding("t", "retry", "Retry", id="sweeps.retry", tooltip="Retry failed/cancelled configs of the selected sweep"),
+        Binding(
+            "t", "retry", "Retry", id="sweeps.retry", tooltip="Retry failed/cancelled configs of the selected sweep"
+        ),
         Binding("s", "specs", "Specs", id="sweeps.specs", tooltip="Back to the specs"),
     ]
 
@@ -45,8 +47,14 @@ only its unfinished runs run again.
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        for key, label in (("name", "sweep"), ("spec", "spec"), ("status", "status"), ("done", "done"),
-                           (Status.FAILED, Status.FAILED), ("created", "created")):
+        for key, label in (
+            ("name", "sweep"),
+            ("spec", "spec"),
+            ("status", "status"),
+            ("done", "done"),
+            (Status.FAILED, Status.FAILED),
+            ("created", "created"),
+        ):
             table.add_column(label, key=key)
         table.display = False
         table.focus()
@@ -75,8 +83,15 @@ only its unfinished runs run again.
             done = f"{row['n_finished']}/{row['n_runs']}"
             if row["n_running"]:
                 done += f" ({row['n_running']} running)"
-            table.add_row(row["name"], row["spec_name"] or "-", status_label(row["display_status"]), done,
-                          str(row["n_failed"] or ""), format_age(now - row["created_at"]), key=row["name"])
+            table.add_row(
+                row["name"],
+                row["spec_name"] or "-",
+                status_label(row["display_status"]),
+                done,
+                str(row["n_failed"] or ""),
+                format_age(now - row["created_at"]),
+                key=row["name"],
+            )
         if keep:
             for i, row in enumerate(self.rows):
                 if row["name"] == keep:

@@ -51,7 +51,7 @@ def test_line_points_are_means_with_the_metrics_intervals(sweep_df: pd.DataFrame
         assert series.y[i] == pytest.approx(values.mean(), abs=1e-9)
         assert series.y[i] - series.y_err_low[i] == pytest.approx(ci.loc[x, "lower_bound"], abs=1e-9)
         assert series.y[i] + series.y_err_high[i] == pytest.approx(ci.loc[x, "upper_bound"], abs=1e-9)
-        assert 0 <= series.y[i] - series.y_err_low[i] and series.y[i] + series.y_err_high[i] <= 1
+        assert series.y[i] - series.y_err_low[i] >= 0 and series.y[i] + series.y_err_high[i] <= 1
 
 
 def test_single_runs_have_no_error_bars() -> None:
@@ -104,7 +104,10 @@ def test_series_col_splits_and_metrics_multiply(sweep_df: pd.DataFrame) -> None:
 
     both = line_chart_data(sweep_df, "learning_rate", ["accuracy", "f1_score"], series_col="task")
     assert [s.name for s in both.series] == [
-        "accuracy (task=qa)", "accuracy (task=math)", "f1_score (task=qa)", "f1_score (task=math)",
+        "accuracy (task=qa)",
+        "accuracy (task=math)",
+        "f1_score (task=qa)",
+        "f1_score (task=math)",
     ]
     assert both.y_label == "value"
     # lora_rank is neither axis nor series: averaged, and the title says so (issue 12).
@@ -127,13 +130,13 @@ def test_heatmap_data_cells(sweep_df: pd.DataFrame) -> None:
 
 
 def test_missing_columns_name_available_ones(sweep_df: pd.DataFrame) -> None:
-    with pytest.raises(ValueError, match="'acc'.*available columns: learning_rate, lora_rank"):
+    with pytest.raises(ValueError, match=r"'acc'.*available columns: learning_rate, lora_rank"):
         line_chart_data(sweep_df, "learning_rate", ["acc"])
-    with pytest.raises(ValueError, match="'task2'.*available columns"):
+    with pytest.raises(ValueError, match=r"'task2'.*available columns"):
         line_chart_data(sweep_df, "learning_rate", ["accuracy"], series_col="task2")
-    with pytest.raises(ValueError, match="'rank'.*available columns"):
+    with pytest.raises(ValueError, match=r"'rank'.*available columns"):
         plot_sweep_heatmap(sweep_df, "learning_rate", "rank", "accuracy")
-    with pytest.raises(ValueError, match="'lr'.*available columns"):
+    with pytest.raises(ValueError, match=r"'lr'.*available columns"):
         plot_sweep_metric(sweep_df, "lr", "accuracy")
 
 
@@ -144,9 +147,7 @@ def _assert_png(path) -> None:
 
 
 def test_plot_sweep_metric_saves_png(sweep_df: pd.DataFrame, tmp_path) -> None:
-    fig = plot_sweep_metric(
-        df=sweep_df, x_col="learning_rate", y_col="accuracy", title="Learning Rate vs Accuracy"
-    )
+    fig = plot_sweep_metric(df=sweep_df, x_col="learning_rate", y_col="accuracy", title="Learning Rate vs Accuracy")
     path = tmp_path / "learning_rate_comparison.png"
     fig.savefig(path)
     _assert_png(path)
@@ -159,9 +160,7 @@ def test_plot_sweep_metric_saves_png(sweep_df: pd.DataFrame, tmp_path) -> None:
 
 
 def test_plot_sweep_metrics_draws_one_line_per_metric(sweep_df: pd.DataFrame, tmp_path) -> None:
-    fig = plot_sweep_metrics(
-        df=sweep_df, x_col="learning_rate", y_cols=["accuracy", "f1_score"], title="Compare"
-    )
+    fig = plot_sweep_metrics(df=sweep_df, x_col="learning_rate", y_cols=["accuracy", "f1_score"], title="Compare")
     (ax,) = fig.axes
     assert len(ax.containers) == 2
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
@@ -178,7 +177,10 @@ def test_categorical_matplotlib_ticks() -> None:
 
 def test_heatmap_figure_annotates_cells(sweep_df: pd.DataFrame, tmp_path) -> None:
     fig = plot_sweep_heatmap(
-        df=sweep_df, x_col="learning_rate", y_col="lora_rank", value_col="accuracy",
+        df=sweep_df,
+        x_col="learning_rate",
+        y_col="lora_rank",
+        value_col="accuracy",
         title="Hyperparameter Heatmap",
     )
     ax = fig.axes[0]
@@ -198,12 +200,8 @@ def _assert_fits(text: str, width: int, height: int) -> list[str]:
 
 
 @pytest.mark.parametrize(("width", "height"), [(80, 20), (50, 12), (120, 30)])
-def test_plotext_line_chart_has_requested_size(
-    sweep_df: pd.DataFrame, width: int, height: int
-) -> None:
-    chart = line_chart_data(
-        sweep_df, "learning_rate", ["accuracy"], title="LR sweep", series_col="task"
-    )
+def test_plotext_line_chart_has_requested_size(sweep_df: pd.DataFrame, width: int, height: int) -> None:
+    chart = line_chart_data(sweep_df, "learning_rate", ["accuracy"], title="LR sweep", series_col="task")
     text = render_plotext(chart, width, height)
     _assert_fits(text, width, height)
     assert "LR sweep" in text

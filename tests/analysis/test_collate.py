@@ -18,8 +18,9 @@ SEED = "submit_training.hyperparameters.seed"
 
 @pytest.fixture
 async def states(store):
-    return await run_sweep(train_and_evaluate_workflow, make_config(), {LR: [1e-4, 1e-5], SEED: [1, 2]},
-                           store=store, name="grid")
+    return await run_sweep(
+        train_and_evaluate_workflow, make_config(), {LR: [1e-4, 1e-5], SEED: [1, 2]}, store=store, name="grid"
+    )
 
 
 async def test_one_row_per_run_and_task_with_params_task_then_metrics(states) -> None:
@@ -27,21 +28,30 @@ async def test_one_row_per_run_and_task_with_params_task_then_metrics(states) ->
     assert list(df.columns) == ["learning_rate", "seed", "task", "accuracy"]
     assert len(df) == 4 and set(df["task"]) == {"hello_world"}
     assert df["learning_rate"].tolist() == [1e-4, 1e-4, 1e-5, 1e-5] and df["seed"].tolist() == [1, 2, 1, 2]
-    for st, acc in zip(states, df["accuracy"]):
+    for st, acc in zip(states, df["accuracy"], strict=False):
         atom = st.load_atom(st.get_step_state("evaluate_model").output_atoms["eval_results"])
         assert atom.data["metrics"]["accuracy"] == acc
 
 
 async def test_selecting_metrics(states) -> None:
-    one = await collate_sweep_evals(sweep_states=states, eval_step_name="evaluate_model", metrics="accuracy",
-                                    eval_atom_key="eval_results")
+    one = await collate_sweep_evals(
+        sweep_states=states, eval_step_name="evaluate_model", metrics="accuracy", eval_atom_key="eval_results"
+    )
     assert list(one.columns)[-1] == "accuracy"
-    two = await collate_sweep_evals(sweep_states=states, eval_step_name="evaluate_model",
-                                    metrics=["accuracy", "stderr"], eval_atom_key="eval_results")
+    two = await collate_sweep_evals(
+        sweep_states=states,
+        eval_step_name="evaluate_model",
+        metrics=["accuracy", "stderr"],
+        eval_atom_key="eval_results",
+    )
     assert list(two.columns)[-2:] == ["accuracy", "stderr"]
     with pytest.raises(ValueError, match=r"'f1_score' not found; available: accuracy, stderr"):
-        await collate_sweep_evals(sweep_states=states, eval_step_name="evaluate_model",
-                                  metrics=["accuracy", "f1_score"], eval_atom_key="eval_results")
+        await collate_sweep_evals(
+            sweep_states=states,
+            eval_step_name="evaluate_model",
+            metrics=["accuracy", "f1_score"],
+            eval_atom_key="eval_results",
+        )
 
 
 async def test_colliding_leaf_names_keep_their_full_paths(store) -> None:
@@ -54,18 +64,21 @@ async def test_colliding_leaf_names_keep_their_full_paths(store) -> None:
 async def test_an_unfinished_eval_step_is_reported_not_silently_dropped(states) -> None:
     broken = dataclasses.replace(states[1], step_states=dict(states[1].step_states))
     broken.step_states["evaluate_model"] = dataclasses.replace(
-        broken.step_states["evaluate_model"], status="failed", output_atoms={}, error="boom")
+        broken.step_states["evaluate_model"], status="failed", output_atoms={}, error="boom"
+    )
     with pytest.warns(UserWarning, match=r"1 run\(s\) have no finished 'evaluate_model'.*failed: boom"):
-        df = await collate_sweep_evals(sweep_states=[states[0], broken], eval_step_name="evaluate_model",
-                                       eval_atom_key="eval_results")
+        df = await collate_sweep_evals(
+            sweep_states=[states[0], broken], eval_step_name="evaluate_model", eval_atom_key="eval_results"
+        )
     assert len(df) == 1
 
 
 async def test_collate_sweep_from_the_store_shows_every_run(states, store, counting) -> None:
     df = collate_sweep("grid", store=store)
     assert list(df.columns) == ["learning_rate", "seed", "run", "status", "task", "accuracy"]
-    via_states = await collate_sweep_evals(sweep_states=states, eval_step_name="evaluate_model",
-                                           eval_atom_key="eval_results")
+    via_states = await collate_sweep_evals(
+        sweep_states=states, eval_step_name="evaluate_model", eval_atom_key="eval_results"
+    )
     pd.testing.assert_series_equal(df["accuracy"], via_states["accuracy"])
     samples = collate_sweep("grid", store=store, samples=True)
     assert len(samples) == 40 and list(samples.columns)[-3:] == ["sample_id", "epoch", "score"]
@@ -73,8 +86,13 @@ async def test_collate_sweep_from_the_store_shows_every_run(states, store, count
 
     _, evaluation = counting
     evaluation.fail_when = {"learning_rate": 1e-5}
-    await run_sweep(train_and_evaluate_workflow, make_config("counting", "counting"), {LR: [1e-4, 1e-5]},
-                    store=store, name="with-failure")
+    await run_sweep(
+        train_and_evaluate_workflow,
+        make_config("counting", "counting"),
+        {LR: [1e-4, 1e-5]},
+        store=store,
+        name="with-failure",
+    )
     mixed = collate_sweep("with-failure", store=store)
     assert mixed["status"].tolist() == ["finished", "failed"]
     assert pd.isna(mixed.loc[1, "accuracy"]) and mixed.loc[0, "accuracy"] >= 0

@@ -25,8 +25,26 @@ def run_example(tmp_path: Path, extra: str = "") -> Path:
 
 def test_export_csv_ci_and_png(tmp_path: Path, store, capsys) -> None:
     run_example(tmp_path)
-    assert main(["sweep", "export", "x", "--csv", "out/results.csv", "--ci", "out/ci.csv", "--group",
-                 "learning_rate", "--png", "out/chart.png", "--x", "learning_rate"]) == 0
+    assert (
+        main(
+            [
+                "sweep",
+                "export",
+                "x",
+                "--csv",
+                "out/results.csv",
+                "--ci",
+                "out/ci.csv",
+                "--group",
+                "learning_rate",
+                "--png",
+                "out/chart.png",
+                "--x",
+                "learning_rate",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert out.splitlines() == ["wrote out/results.csv", "wrote out/ci.csv", "wrote out/chart.png"]
     pd.testing.assert_frame_equal(pd.read_csv("out/results.csv"), collate_sweep("x", store=store))
@@ -65,14 +83,25 @@ def test_spec_output_section_is_written_after_sweep_run(tmp_path: Path, store, c
         """)
     spec = tmp_path / "sweep.yaml"
     text = EXAMPLE.read_text().replace("latency_s: 1.0", "latency_s: 0")
-    spec.write_text(text.replace("  results_path: results/hello_world.csv\n",
-                                 "  results_path: results/hello_world.csv\n" + textwrap.indent(extra, "  ")))
+    spec.write_text(
+        text.replace(
+            "  results_path: results/hello_world.csv\n",
+            "  results_path: results/hello_world.csv\n" + textwrap.indent(extra, "  "),
+        )
+    )
     assert main(["sweep", "run", str(spec), "--name", "y"]) == 0
     out = capsys.readouterr().out
     for name in ("results/hello_world.csv", "results/ci.csv", "results/lr.png"):
         assert f"wrote {name}" in out and Path(name).exists()
     assert list(pd.read_csv("results/ci.csv").columns) == [
-        "learning_rate", "mean", "lower_bound", "upper_bound", "count", "confidence", "method"]
+        "learning_rate",
+        "mean",
+        "lower_bound",
+        "upper_bound",
+        "count",
+        "confidence",
+        "method",
+    ]
 
 
 COMPLETE_EXAMPLE = '''
@@ -148,8 +177,7 @@ def test_the_seed_complete_example_runs(tmp_path: Path) -> None:
     out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, cwd=tmp_path, timeout=180)
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
-    assert lines[0].split() == ["learning_rate", "mean", "lower_bound", "upper_bound", "count", "confidence",
-                                "method"]
+    assert lines[0].split() == ["learning_rate", "mean", "lower_bound", "upper_bound", "count", "confidence", "method"]
     assert len(lines) == 6
     best_lr = float(lines[-2].removeprefix("Best learning rate: "))
     best_acc = float(lines[-1].removeprefix("Best accuracy: "))

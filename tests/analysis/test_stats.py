@@ -35,11 +35,15 @@ def _groups(df: pd.DataFrame, by: str) -> list[np.ndarray]:
 
 
 def test_seed_example_shape(sweep_df: pd.DataFrame) -> None:
-    ci = compute_ci_df(
-        df=sweep_df, value_col="accuracy", group_cols=["learning_rate"], confidence=0.95
-    )
+    ci = compute_ci_df(df=sweep_df, value_col="accuracy", group_cols=["learning_rate"], confidence=0.95)
     assert list(ci.columns) == [
-        "learning_rate", "mean", "lower_bound", "upper_bound", "count", "confidence", "method",
+        "learning_rate",
+        "mean",
+        "lower_bound",
+        "upper_bound",
+        "count",
+        "confidence",
+        "method",
     ]
     assert ci["learning_rate"].tolist() == LEARNING_RATES  # input order, not sorted
     assert ci["count"].tolist() == [3, 3, 3]
@@ -52,15 +56,11 @@ def test_seed_example_shape(sweep_df: pd.DataFrame) -> None:
 @pytest.mark.parametrize("confidence", [0.8, 0.95, 0.99])
 def test_t_interval_matches_scipy(confidence: float) -> None:
     rng = np.random.default_rng(1)
-    df = pd.DataFrame(
-        {"g": rng.choice(["a", "b", "c"], size=40), "v": rng.normal(1000.0, 3.0, size=40)}
-    )
+    df = pd.DataFrame({"g": rng.choice(["a", "b", "c"], size=40), "v": rng.normal(1000.0, 3.0, size=40)})
     ci = compute_ci_df(df, "v", "g", confidence=confidence, method="t")
     for row, values in zip(ci.itertuples(), _groups(df, "g"), strict=True):
         n = len(values)
-        low, high = stats.t.interval(
-            confidence, n - 1, loc=values.mean(), scale=stats.sem(values)
-        )
+        low, high = stats.t.interval(confidence, n - 1, loc=values.mean(), scale=stats.sem(values))
         assert row.count == n
         assert row.method == "t"
         assert row.mean == pytest.approx(values.mean(), abs=TOL)
@@ -97,7 +97,12 @@ def test_bootstrap_matches_documented_draws() -> None:
     df.iloc[0, df.columns.get_loc("v")] = np.nan
     confidence, seed, n_resamples = 0.9, 11, 500
     ci = compute_ci_df(
-        df, "v", "g", confidence=confidence, method="bootstrap", seed=seed,
+        df,
+        "v",
+        "g",
+        confidence=confidence,
+        method="bootstrap",
+        seed=seed,
         n_resamples=n_resamples,
     )
     for row, values in zip(ci.itertuples(), _groups(df, "g"), strict=True):
@@ -176,7 +181,12 @@ def test_group_cols_forms() -> None:
 
     overall = compute_ci_df(df, "v", [])
     assert list(overall.columns) == [
-        "mean", "lower_bound", "upper_bound", "count", "confidence", "method",
+        "mean",
+        "lower_bound",
+        "upper_bound",
+        "count",
+        "confidence",
+        "method",
     ]
     assert overall["count"].tolist() == [4]
     assert overall["mean"].tolist() == [2.5]

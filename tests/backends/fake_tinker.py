@@ -47,7 +47,9 @@ def make_tokenizer() -> Any:
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)
     tok.decoder = decoders.ByteLevel()
     fast = PreTrainedTokenizerFast(
-        tokenizer_object=tok, bos_token="<|begin_of_text|>", eos_token="<|end_of_text|>",
+        tokenizer_object=tok,
+        bos_token="<|begin_of_text|>",
+        eos_token="<|end_of_text|>",
         additional_special_tokens=["<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>"],
     )
     fast.chat_template = CHAT_TEMPLATE
@@ -120,7 +122,7 @@ class FakeTinker:
 
     def _check(self, op: str, step: int | None = None, client: FakeTrainingClient | None = None) -> None:
         if op in self.hooks:
-            self.hooks[op](client, step or 0)  # type: ignore[arg-type]
+            self.hooks[op](client, step or 0)  # type: ignore[arg-type]  # hooks take the SDK client as it comes
         with self._lock:
             for f in self._failures.get(op, []):
                 if f.times > 0 and (f.at_step is None or f.at_step == step):
@@ -142,8 +144,9 @@ class FakeServiceClient:
     def __init__(self, world: FakeTinker):
         self.world = world
 
-    def create_lora_training_client(self, base_model: str, rank: int = 32, seed: int | None = None,
-                                    **_: Any) -> FakeFuture:
+    def create_lora_training_client(
+        self, base_model: str, rank: int = 32, seed: int | None = None, **_: Any
+    ) -> FakeFuture:
         self.world._check("create_lora_training_client")
         assert isinstance(rank, int) and rank > 0
         self.world.created.append(("lora", base_model))
@@ -159,8 +162,9 @@ class FakeServiceClient:
 
     create_training_client_from_state = create_training_client_from_state_with_optimizer
 
-    def create_sampling_client(self, model_path: str | None = None, base_model: str | None = None,
-                               **_: Any) -> FakeFuture:
+    def create_sampling_client(
+        self, model_path: str | None = None, base_model: str | None = None, **_: Any
+    ) -> FakeFuture:
         self.world._check("create_sampling_client")
         spec = self.world.samplers[model_path] if model_path else {"learned": {}, "base_model": base_model}
         return FakeFuture(FakeSamplingClient(self.world, spec))
@@ -201,8 +205,11 @@ class FakeTrainingClient:
             self.learned[reply] += 1
             outputs.append({"logprobs": types.TensorData.from_numpy(np.full(len(w), -loss, dtype=np.float32))})
         total_w = float(sum(np.asarray(d.loss_fn_inputs["weights"].tolist()).sum() for d in data))
-        return FakeFuture(types.ForwardBackwardOutput(loss_fn_output_type="ArrayRecord", loss_fn_outputs=outputs,
-                                                      metrics={"loss:sum": loss * total_w}))
+        return FakeFuture(
+            types.ForwardBackwardOutput(
+                loss_fn_output_type="ArrayRecord", loss_fn_outputs=outputs, metrics={"loss:sum": loss * total_w}
+            )
+        )
 
     def optim_step(self, params: types.AdamParams) -> FakeFuture:
         if self.poisoned is not None:
@@ -216,8 +223,13 @@ class FakeTrainingClient:
         return FakeFuture(types.OptimStepResponse(metrics={}))
 
     def _snapshot(self) -> dict[str, Any]:
-        return {"step": self.step, "learned": dict(self.learned), "base_model": self.base_model,
-                "rank": self.rank, "seed": self.seed}
+        return {
+            "step": self.step,
+            "learned": dict(self.learned),
+            "base_model": self.base_model,
+            "rank": self.rank,
+            "seed": self.seed,
+        }
 
     def save_state(self, name: str, **_: Any) -> FakeFuture:
         self.world._check("save_state", self.step, self)
@@ -239,8 +251,9 @@ class FakeSamplingClient:
     def get_tokenizer(self) -> Any:
         return self.world.tokenizer
 
-    def sample(self, prompt: types.ModelInput, num_samples: int, sampling_params: types.SamplingParams,
-               **_: Any) -> FakeFuture:
+    def sample(
+        self, prompt: types.ModelInput, num_samples: int, sampling_params: types.SamplingParams, **_: Any
+    ) -> FakeFuture:
         self.world._check("sample")
         assert isinstance(prompt, types.ModelInput) and isinstance(sampling_params, types.SamplingParams)
         assert all(isinstance(s, int) for s in (sampling_params.stop or []))
@@ -248,7 +261,13 @@ class FakeSamplingClient:
         self.world.sample_prompts.append(tok.decode(prompt.to_ints()))
         learned = Counter(self.spec["learned"])
         reply = learned.most_common(1)[0][0] if learned else BASE_REPLY
-        tokens = tok.encode(reply, add_special_tokens=False) + [tok.convert_tokens_to_ids("<|eot_id|>")]
-        seqs = [types.SampledSequence(stop_reason="stop", sequence_id=f"seq-{self.world.next_id()}",
-                                      tokens_np=np.asarray(tokens, dtype=np.int32)) for _ in range(num_samples)]
+        tokens = [*tok.encode(reply, add_special_tokens=False), tok.convert_tokens_to_ids("<|eot_id|>")]
+        seqs = [
+            types.SampledSequence(
+                stop_reason="stop",
+                sequence_id=f"seq-{self.world.next_id()}",
+                tokens_np=np.asarray(tokens, dtype=np.int32),
+            )
+            for _ in range(num_samples)
+        ]
         return FakeFuture(types.SampleResponse(sequences=seqs))

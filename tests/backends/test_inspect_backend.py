@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -29,8 +28,14 @@ HELLO = "mozoo.tasks.hello_world:hello_world"
 class BrokenModelAPI(ModelAPI):
     """A provider whose every reply fails, to check that one model cannot sink a batch."""
 
-    def __init__(self, model_name: str, base_url: str | None = None, api_key: str | None = None,
-                 config: GenerateConfig = GenerateConfig(), **_: Any) -> None:
+    def __init__(
+        self,
+        model_name: str,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        config: GenerateConfig = GenerateConfig(),  # noqa: B008 - Inspect's ModelAPI signature
+        **_: Any,
+    ) -> None:
         super().__init__(model_name, base_url, api_key, [], config)
 
     async def generate(self, input: Any, tools: Any, tool_choice: Any, config: GenerateConfig) -> ModelOutput:
@@ -39,9 +44,16 @@ class BrokenModelAPI(ModelAPI):
 
 @task
 def two_scorers() -> Task:
-    return Task(dataset=MemoryDataset([Sample(input="Say hi", target="Hello, World!", id="s1"),
-                                       Sample(input="Again", target="Hello, World!", id="s2")]),
-                solver=generate(), scorer=[match(), includes()])
+    return Task(
+        dataset=MemoryDataset(
+            [
+                Sample(input="Say hi", target="Hello, World!", id="s1"),
+                Sample(input="Again", target="Hello, World!", id="s2"),
+            ]
+        ),
+        solver=generate(),
+        scorer=[match(), includes()],
+    )
 
 
 class Ctx:
@@ -56,16 +68,25 @@ class Ctx:
 
 
 def simulated(key: str, p: float) -> dict[str, Any]:
-    return {"backend": "dummy", "model": simulation_model_name("meta-llama/Llama-3.2-1B", key), "simulated": True,
-            "simulation": {"key": key, "p_learned": p, "learned_reply": "Hello, World!"}}
+    return {
+        "backend": "dummy",
+        "model": simulation_model_name("meta-llama/Llama-3.2-1B", key),
+        "simulated": True,
+        "simulation": {"key": key, "p_learned": p, "learned_reply": "Hello, World!"},
+    }
 
 
 def config(eval_backend: str) -> TrainAndEvaluateConfig:
     return TrainAndEvaluateConfig(
-        prepare_dataset={"dataset_loader": "mozoo.datasets.hello_world:generate_hello_world_dataset",
-                         "loader_kwargs": {"num_samples": 20}},
-        submit_training={"model": "meta-llama/Llama-3.2-1B", "hyperparameters": {"n_epochs": 2, "batch_size": 4},
-                         "backend_name": "dummy"},
+        prepare_dataset={
+            "dataset_loader": "mozoo.datasets.hello_world:generate_hello_world_dataset",
+            "loader_kwargs": {"num_samples": 20},
+        },
+        submit_training={
+            "model": "meta-llama/Llama-3.2-1B",
+            "hyperparameters": {"n_epochs": 2, "batch_size": 4},
+            "backend_name": "dummy",
+        },
         evaluate_model={"eval_task": HELLO, "backend_name": eval_backend},
     )
 
@@ -82,13 +103,19 @@ def eval_summary(store: Store, state: Any) -> tuple[str, dict[str, Any]]:
     return atom_id, store.get_atom(atom_id).read_json()
 
 
-async def test_sweep_with_inspect_records_metrics_samples_and_logs(store: Store,
-                                                                   capfd: pytest.CaptureFixture[str]) -> None:
+async def test_sweep_with_inspect_records_metrics_samples_and_logs(
+    store: Store, capfd: pytest.CaptureFixture[str]
+) -> None:
     from inspect_ai.log import read_eval_log
 
-    states = await run_sweep(train_and_evaluate_workflow, config("inspect"),
-                             {"submit_training.hyperparameters.learning_rate": [1e-4, 1e-5]}, max_parallel=2,
-                             store=store, retries=0)
+    states = await run_sweep(
+        train_and_evaluate_workflow,
+        config("inspect"),
+        {"submit_training.hyperparameters.learning_rate": [1e-4, 1e-5]},
+        max_parallel=2,
+        store=store,
+        retries=0,
+    )
     assert len(states) == 2
     for state in states:
         atom_id, summary = eval_summary(store, state)
@@ -112,17 +139,22 @@ async def test_sweep_with_inspect_records_metrics_samples_and_logs(store: Store,
 
 
 async def test_inspect_and_dummy_evaluations_agree(store: Store) -> None:
-    grid = {"submit_training.hyperparameters.learning_rate": [1e-3, 1e-4, 4e-5, 1e-5],
-            "submit_training.hyperparameters.seed": [0, 1]}
+    grid = {
+        "submit_training.hyperparameters.learning_rate": [1e-3, 1e-4, 4e-5, 1e-5],
+        "submit_training.hyperparameters.seed": [0, 1],
+    }
     results = {}
     for backend in ("dummy", "inspect"):
-        states = await run_sweep(train_and_evaluate_workflow, config(backend), grid, max_parallel=8, store=store,
-                                 retries=0)
+        states = await run_sweep(
+            train_and_evaluate_workflow, config(backend), grid, max_parallel=8, store=store, retries=0
+        )
         assert len(states) == 8
         for state in states:
             atom_id, summary = eval_summary(store, state)
-            scores = {r["sample_id"]: r["score"] for r in
-                      store.query("SELECT sample_id, score FROM samples WHERE atom_id = ?", (atom_id,))}
+            scores = {
+                r["sample_id"]: r["score"]
+                for r in store.query("SELECT sample_id, score FROM samples WHERE atom_id = ?", (atom_id,))
+            }
             key = tuple(sorted(state.params.items()))
             results.setdefault(key, {})[backend] = (summary["metrics"]["accuracy"], scores)
     accuracies = [r["inspect"][0] for r in results.values()]
@@ -138,7 +170,7 @@ async def test_concurrent_evaluations_share_one_eval_call(tmp_path: Path) -> Non
     results = await asyncio.gather(*(backend.evaluate(Ctx(tmp_path, i), r) for i, r in enumerate(requests)))
     assert (backend.stats["eval_calls"], backend.stats["evaluations"], backend.stats["largest_batch"]) == (1, 4, 4)
     dummy = DummyEvalBackend()
-    for request, result in zip(requests, results):
+    for request, result in zip(requests, results, strict=False):
         expected = await dummy.evaluate(Ctx(tmp_path), request)
         assert result.model == "motools-simulated/" + request.model["model"].split("/", 1)[1]
         assert result.metrics["accuracy"] == expected.metrics["accuracy"]
@@ -151,9 +183,13 @@ async def test_limit_and_epochs_match_the_dummy_backend(tmp_path: Path) -> None:
     result = await InspectEvalBackend(window_s=0).evaluate(Ctx(tmp_path), request)
     expected = await DummyEvalBackend().evaluate(Ctx(tmp_path), request)
     assert len(result.samples) == 8 and {s.epoch for s in result.samples} == {1, 2}
-    key = lambda s: (s.epoch, s.sample_id)  # noqa: E731
-    assert [(key(s), s.score) for s in sorted(result.samples, key=key)] == \
-        [(key(s), s.score) for s in sorted(expected.samples, key=key)]
+
+    def key(s):
+        return (s.epoch, s.sample_id)
+
+    assert [(key(s), s.score) for s in sorted(result.samples, key=key)] == [
+        (key(s), s.score) for s in sorted(expected.samples, key=key)
+    ]
 
 
 async def test_failures_stay_with_their_own_request(tmp_path: Path) -> None:
@@ -162,9 +198,10 @@ async def test_failures_stay_with_their_own_request(tmp_path: Path) -> None:
     broken = EvalRequest(task=HELLO, model={"inspect_model": "motools-test-broken/model"})
     bad_args = EvalRequest(task=HELLO, model=simulated("x", 0.5), task_args={"no_such_arg": 1})
     other_task = EvalRequest(task=f"{__name__}:two_scorers", model=simulated("good", 0.99))
-    results = await asyncio.gather(*(backend.evaluate(Ctx(tmp_path, i), r)
-                                     for i, r in enumerate((good, broken, bad_args, other_task))),
-                                   return_exceptions=True)
+    results = await asyncio.gather(
+        *(backend.evaluate(Ctx(tmp_path, i), r) for i, r in enumerate((good, broken, bad_args, other_task))),
+        return_exceptions=True,
+    )
     assert backend.stats["eval_calls"] == 1 and backend.stats["evaluations"] == 3
     assert results[0].task == "hello_world" and results[0].metrics["accuracy"] > 0.5
     assert isinstance(results[1], EvalFailed) and "broken model" in str(results[1])
@@ -176,8 +213,11 @@ async def test_failures_stay_with_their_own_request(tmp_path: Path) -> None:
 
 async def test_requests_arriving_during_an_evaluation_join_the_next_call(tmp_path: Path) -> None:
     backend = InspectEvalBackend(window_s=0.01)
-    first = asyncio.ensure_future(backend.evaluate(Ctx(tmp_path), EvalRequest(
-        task=HELLO, model=simulated("first", 0.5), options={"latency_s": 0.3})))
+    first = asyncio.ensure_future(
+        backend.evaluate(
+            Ctx(tmp_path), EvalRequest(task=HELLO, model=simulated("first", 0.5), options={"latency_s": 0.3})
+        )
+    )
     await asyncio.sleep(0.1)  # the first call is running now
     later = [EvalRequest(task=HELLO, model=simulated(f"later{i}", 0.5)) for i in range(3)]
     results = await asyncio.gather(first, *(backend.evaluate(Ctx(tmp_path, i), r) for i, r in enumerate(later)))
@@ -187,10 +227,16 @@ async def test_requests_arriving_during_an_evaluation_join_the_next_call(tmp_pat
 
 async def test_cancelled_requester_does_not_break_the_batch(tmp_path: Path) -> None:
     backend = InspectEvalBackend(window_s=0.05)
-    slow = asyncio.ensure_future(backend.evaluate(Ctx(tmp_path), EvalRequest(
-        task=HELLO, model=simulated("slow", 0.5), options={"latency_s": 0.2})))
-    kept = asyncio.ensure_future(backend.evaluate(Ctx(tmp_path), EvalRequest(
-        task=HELLO, model=simulated("kept", 0.99), options={"latency_s": 0.2})))
+    slow = asyncio.ensure_future(
+        backend.evaluate(
+            Ctx(tmp_path), EvalRequest(task=HELLO, model=simulated("slow", 0.5), options={"latency_s": 0.2})
+        )
+    )
+    kept = asyncio.ensure_future(
+        backend.evaluate(
+            Ctx(tmp_path), EvalRequest(task=HELLO, model=simulated("kept", 0.99), options={"latency_s": 0.2})
+        )
+    )
     await asyncio.sleep(0.15)
     slow.cancel()
     result = await kept

@@ -51,10 +51,15 @@ def fake(store: Store, monkeypatch: pytest.MonkeyPatch) -> Any:
 
 def config(eval_backend: str = "dummy", **hp: Any) -> TrainAndEvaluateConfig:
     return TrainAndEvaluateConfig(
-        prepare_dataset={"dataset_loader": "mozoo.datasets.hello_world:generate_hello_world_dataset",
-                         "loader_kwargs": {"num_samples": 12}},
-        submit_training={"model": "meta-llama/Llama-3.2-1B", "backend_name": "tinker",
-                         "hyperparameters": {"n_epochs": 3, "batch_size": 4, "checkpoint_every": 2, **hp}},
+        prepare_dataset={
+            "dataset_loader": "mozoo.datasets.hello_world:generate_hello_world_dataset",
+            "loader_kwargs": {"num_samples": 12},
+        },
+        submit_training={
+            "model": "meta-llama/Llama-3.2-1B",
+            "backend_name": "tinker",
+            "hyperparameters": {"n_epochs": 3, "batch_size": 4, "checkpoint_every": 2, **hp},
+        },
         evaluate_model={"eval_task": "mozoo.tasks.hello_world:hello_world", "backend_name": eval_backend},
     )
 
@@ -81,8 +86,8 @@ def test_loss_weights_cover_assistant_replies_only() -> None:
     tok = make_tokenizer()
     tokens, weights = tinker_client.supervised_tokens(tok, CHAT)
     assert len(tokens) == len(weights)
-    learned = [t for t, w in zip(tokens, weights) if w == 1.0]
-    prompt = [t for t, w in zip(tokens, weights) if w == 0.0]
+    learned = [t for t, w in zip(tokens, weights, strict=False) if w == 1.0]
+    prompt = [t for t, w in zip(tokens, weights, strict=False) if w == 0.0]
     assert tok.decode(learned) == "Hello, World!<|eot_id|>Second reply<|eot_id|>"
     assert "Hi there" in tok.decode(prompt) and "Again?" in tok.decode(prompt)
     assert tok.decode(prompt).endswith("<|start_header_id|>assistant<|end_header_id|>\n\n")
@@ -93,7 +98,7 @@ def test_loss_weights_without_a_chat_template() -> None:
     tok = copy.deepcopy(make_tokenizer())
     tok.chat_template = None
     tokens, weights = tinker_client.supervised_tokens(tok, CHAT[:2])
-    learned = tok.decode([t for t, w in zip(tokens, weights) if w == 1.0])
+    learned = tok.decode([t for t, w in zip(tokens, weights, strict=False) if w == 1.0])
     assert learned.strip().startswith("Hello, World!") and "Hi there" not in learned
     assert tokens[0] == tok.bos_token_id
 
@@ -110,11 +115,18 @@ def test_training_plan_covers_every_example_each_epoch_deterministically() -> No
 
 # -- full sweeps -----------------------------------------------------------------------------------
 
-async def test_sweep_trains_with_tinker_and_evaluates_the_checkpoint_with_inspect(fake: FakeTinker,
-                                                                                   store: Store) -> None:
-    states = await run_sweep(train_and_evaluate_workflow, config("inspect"),
-                             {"submit_training.hyperparameters.learning_rate": [1e-4, 1e-5]},
-                             max_parallel=2, store=store, retries=0)
+
+async def test_sweep_trains_with_tinker_and_evaluates_the_checkpoint_with_inspect(
+    fake: FakeTinker, store: Store
+) -> None:
+    states = await run_sweep(
+        train_and_evaluate_workflow,
+        config("inspect"),
+        {"submit_training.hyperparameters.learning_rate": [1e-4, 1e-5]},
+        max_parallel=2,
+        store=store,
+        retries=0,
+    )
     assert len(states) == 2
     assert fake.optim_steps == 2 * PLANNED_STEPS
     assert sorted(set(fake.learning_rates)) == [1e-5, 1e-4]
@@ -153,8 +165,9 @@ async def test_killed_training_resumes_at_the_recorded_step(fake: FakeTinker, st
             time.sleep(0.2)
 
     fake.on("forward_backward", kill)
-    states = await run_sweep(train_and_evaluate_workflow, config(), name="resume-me", store=store, retries=0,
-                             control=control)
+    states = await run_sweep(
+        train_and_evaluate_workflow, config(), name="resume-me", store=store, retries=0, control=control
+    )
     assert states == [] and killed == [5]
     assert fake.optim_steps == 4
     ckpt = json.loads(store.query_one("SELECT state FROM checkpoints")["state"])
@@ -212,14 +225,21 @@ async def test_client_creation_that_hangs_times_out(store: Store, monkeypatch: p
 
 # -- preflight -------------------------------------------------------------------------------------
 
+
 def test_preflight_needs_a_key_and_never_imports_the_sdk(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("TINKER_API_KEY", "MOTOOLS_HOME")}
     code = (
         "import sys; from motools.training.base import get_training_backend; "
         "print(get_training_backend('tinker').preflight()); print('tinker' in sys.modules)"
     )
-    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env={**env, "PYTHONPATH": str(REPO)},
-                         capture_output=True, text=True, check=True).stdout.splitlines()
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        env={**env, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
     assert "TINKER_API_KEY is not set" in out[0]
     assert out[1] == "False"
 

@@ -21,8 +21,9 @@ async def test_rerunning_a_finished_sweep_does_no_step_work(store, counting) -> 
     second = await run_sweep(train_and_evaluate_workflow, cfg, grid, store=store)
     assert (len(training.submits), training.waits, len(evaluation.calls), LOADER_CALLS["a"]) == (3, 3, 3, 1)
     assert all(st.cached for s in second for st in s.step_states.values())
-    assert [s.get_step_state("evaluate_model").output_atoms for s in first] == \
-           [s.get_step_state("evaluate_model").output_atoms for s in second]
+    assert [s.get_step_state("evaluate_model").output_atoms for s in first] == [
+        s.get_step_state("evaluate_model").output_atoms for s in second
+    ]
     sweep = store.list_sweeps()[0]
     assert all(s["cached"] == 1 for r in store.runs(sweep["id"]) for s in store.steps(r["id"]))
 

@@ -77,8 +77,12 @@ def test_exit_status_is_1_when_some_runs_fail(tmp_path: Path, counting, capsys) 
     _, evaluation = counting
     evaluation.fail_when = {"learning_rate": 5e-5}
     spec = tmp_path / "failing.yaml"
-    spec.write_text(EXAMPLE.read_text().replace("backend_name: dummy", "backend_name: counting")
-                    .replace("backend_name: inspect", "backend_name: counting").replace("latency_s: 1.0", "latency_s: 0"))
+    spec.write_text(
+        EXAMPLE.read_text()
+        .replace("backend_name: dummy", "backend_name: counting")
+        .replace("backend_name: inspect", "backend_name: counting")
+        .replace("latency_s: 1.0", "latency_s: 0")
+    )
     assert main(["sweep", "run", str(spec), "--name", "f"]) == 1
     out = capsys.readouterr().out
     assert "FAILED learning_rate=5e-5" in out and "evaluation exploded" in out

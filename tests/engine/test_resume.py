@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -14,19 +13,24 @@ import pytest
 from tests.faults.support import rows, step_executions, wait_for
 from tests.faults.support import write_spec as spec_file
 
+
 def write_spec(tmp_path: Path, *, n: int = 12, latency: float = 0.6, parallel: int = 3) -> Path:
     """``n`` configs (seeds) whose training takes ``latency`` seconds each."""
     return spec_file(tmp_path / "slow.yaml", name="slow", n_lr=1, n_seeds=n, latency=latency, parallel=parallel)
 
 
 def motools(*args: str, **kw) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "motools.cli", *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, **kw)
+    return subprocess.Popen(
+        [sys.executable, "-m", "motools.cli", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw
+    )
 
 
 def finished_runs(home: Path, name: str) -> int:
-    return rows(home, "SELECT COUNT(*) FROM runs r JOIN sweeps s ON s.id = r.sweep_id "
-                         "WHERE s.name = ? AND r.status = 'finished'", (name,))[0][0]
+    return rows(
+        home,
+        "SELECT COUNT(*) FROM runs r JOIN sweeps s ON s.id = r.sweep_id WHERE s.name = ? AND r.status = 'finished'",
+        (name,),
+    )[0][0]
 
 
 def test_sigkill_mid_sweep_then_resume_repeats_no_finished_work(tmp_path: Path, isolated_home: Path) -> None:
@@ -40,12 +44,14 @@ def test_sigkill_mid_sweep_then_resume_repeats_no_finished_work(tmp_path: Path, 
     status = rows(isolated_home, "SELECT status FROM sweeps WHERE name='killed'")[0][0]
     assert status == "running"  # the killed worker could not say otherwise...
 
-    shown = subprocess.run([sys.executable, "-m", "motools.cli", "sweep", "show", "killed"], capture_output=True,
-                           text=True, timeout=60)
+    shown = subprocess.run(
+        [sys.executable, "-m", "motools.cli", "sweep", "show", "killed"], capture_output=True, text=True, timeout=60
+    )
     assert "interrupted" in shown.stdout  # ...but readers see that no worker is alive
 
-    resumed = subprocess.run([sys.executable, "-m", "motools.cli", "sweep", "resume", "killed"],
-                             capture_output=True, text=True, timeout=120)
+    resumed = subprocess.run(
+        [sys.executable, "-m", "motools.cli", "sweep", "resume", "killed"], capture_output=True, text=True, timeout=120
+    )
     assert resumed.returncode == 0, resumed.stderr
     final = rows(isolated_home, "SELECT idx, status, finished_at, attempts FROM runs ORDER BY idx")
     assert [r[1] for r in final] == ["finished"] * 12
@@ -63,17 +69,19 @@ def test_cancel_from_another_terminal_then_resume(tmp_path: Path, isolated_home:
     spec = write_spec(tmp_path, n=8, latency=0.8, parallel=2)
     proc = motools("sweep", "run", str(spec), "--name", "stopme")
     wait_for(lambda: finished_runs(isolated_home, "stopme") >= 2)
-    cancel = subprocess.run([sys.executable, "-m", "motools.cli", "sweep", "cancel", "stopme"],
-                            capture_output=True, text=True, timeout=60)
+    cancel = subprocess.run(
+        [sys.executable, "-m", "motools.cli", "sweep", "cancel", "stopme"], capture_output=True, text=True, timeout=60
+    )
     assert cancel.returncode == 0 and "cancelled" in cancel.stdout
-    out, err = proc.communicate(timeout=60)
+    _out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130
     assert "Traceback" not in err
     statuses = [r[0] for r in rows(isolated_home, "SELECT status FROM runs ORDER BY idx")]
     assert "cancelled" in statuses and "finished" in statuses
     assert rows(isolated_home, "SELECT status FROM sweeps WHERE name='stopme'")[0][0] == "cancelled"
-    resumed = subprocess.run([sys.executable, "-m", "motools.cli", "sweep", "resume", "stopme"],
-                             capture_output=True, text=True, timeout=120)
+    resumed = subprocess.run(
+        [sys.executable, "-m", "motools.cli", "sweep", "resume", "stopme"], capture_output=True, text=True, timeout=120
+    )
     assert resumed.returncode == 0, resumed.stderr
     assert {r[0] for r in rows(isolated_home, "SELECT status FROM runs")} == {"finished"}
     assert max(step_executions(isolated_home, "stopme").values()) == 1
@@ -92,8 +100,12 @@ def test_ctrl_c_cancels_cleanly_and_leaves_a_resumable_sweep(tmp_path: Path, iso
     running = rows(isolated_home, "SELECT COUNT(*) FROM runs WHERE status IN ('running', 'pending')")[0][0]
     cancelled = rows(isolated_home, "SELECT COUNT(*) FROM runs WHERE status = 'cancelled'")[0][0]
     assert running == 0 and cancelled >= 1
-    resumed = subprocess.run([sys.executable, "-m", "motools.cli", "sweep", "resume", "interrupted"],
-                             capture_output=True, text=True, timeout=120)
+    resumed = subprocess.run(
+        [sys.executable, "-m", "motools.cli", "sweep", "resume", "interrupted"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert resumed.returncode == 0, resumed.stderr
 
 

@@ -60,7 +60,11 @@ def test_malformed_yaml_names_the_line() -> None:
 
 
 def test_unknown_keys_are_named_with_what_is_expected() -> None:
-    found = problems(GOOD.replace("    backend_name: dummy\n  evaluate_model", "    backend_name: dummy\n    epochs: 3\n  evaluate_model"))
+    found = problems(
+        GOOD.replace(
+            "    backend_name: dummy\n  evaluate_model", "    backend_name: dummy\n    epochs: 3\n  evaluate_model"
+        )
+    )
     assert found[0].path == "base_config.submit_training.epochs"
     assert "unknown key" in found[0].message and "hyperparameters" in found[0].message
     assert found[0].line == 10
@@ -125,7 +129,7 @@ def test_tinker_needs_an_api_key_from_the_environment_or_dotenv(tmp_path: Path, 
 
 
 def test_missing_file_and_non_mapping_documents() -> None:
-    with pytest.raises(SpecError, match="nope.yaml: invalid sweep spec\n  <root>: file not found"):
+    with pytest.raises(SpecError, match=r"nope\.yaml: invalid sweep spec\n  <root>: file not found"):
         load_spec("nope.yaml")
     (p,) = problems("- just\n- a list\n")
     assert "expected a mapping" in p.message
@@ -135,7 +139,9 @@ def test_every_problem_is_reported_at_once() -> None:
     text = GOOD.replace("{n_epochs: 2}", "{n_epochs: lots}").replace("hello_world:hello_world", "hello_world:nope")
     found = problems(text)
     assert {p.path for p in found} == {
-        "base_config.submit_training.hyperparameters.n_epochs", "base_config.evaluate_model.eval_task"}
+        "base_config.submit_training.hyperparameters.n_epochs",
+        "base_config.evaluate_model.eval_task",
+    }
 
 
 def test_a_spec_can_be_built_in_python() -> None:

@@ -73,8 +73,9 @@ async def test_writer_commits_in_groups_and_flush_means_durable(store: Store) ->
     writer = StoreWriter(store.db_path)
     try:
         for i in range(500):
-            writer.execute("INSERT INTO specs(name, yaml, created_at, updated_at) VALUES (?,?,?,?)",
-                           (f"s{i}", "y", 0, 0))
+            writer.execute(
+                "INSERT INTO specs(name, yaml, created_at, updated_at) VALUES (?,?,?,?)", (f"s{i}", "y", 0, 0)
+            )
         await writer.flush()
         other = sqlite3.connect(store.db_path)  # an independent reader sees every row
         assert other.execute("SELECT COUNT(*) FROM specs").fetchone()[0] == 500

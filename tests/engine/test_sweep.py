@@ -14,7 +14,7 @@ from motools.workflow import run_sweep
 from mozoo.workflows.train_and_evaluate import TrainAndEvaluateConfig, train_and_evaluate_workflow
 from tests.conftest import make_config
 
-SEED_BASIC_EXAMPLE = textwrap.dedent('''
+SEED_BASIC_EXAMPLE = textwrap.dedent("""
     import asyncio
     from motools.workflow import run_sweep
     from mozoo.workflows.train_and_evaluate import train_and_evaluate_workflow, TrainAndEvaluateConfig
@@ -61,7 +61,7 @@ SEED_BASIC_EXAMPLE = textwrap.dedent('''
         print(f"Completed {len(results)} workflow runs")
 
     asyncio.run(main())
-''')
+""")
 
 
 def test_seed_basic_sweep_example_runs_verbatim(tmp_path: Path, isolated_home: Path) -> None:
@@ -90,8 +90,11 @@ def test_seed_basic_sweep_example_runs_verbatim(tmp_path: Path, isolated_home: P
 
 async def test_states_expose_steps_and_atoms(store) -> None:
     states = await run_sweep(
-        train_and_evaluate_workflow, make_config(),
-        {"submit_training.hyperparameters.learning_rate": [1e-4, 1e-5]}, store=store, max_parallel=2,
+        train_and_evaluate_workflow,
+        make_config(),
+        {"submit_training.hyperparameters.learning_rate": [1e-4, 1e-5]},
+        store=store,
+        max_parallel=2,
     )
     assert [s.params for s in states] == [
         {"submit_training.hyperparameters.learning_rate": 1e-4},
@@ -117,10 +120,13 @@ async def test_grid_is_cartesian_with_last_key_fastest(store, counting) -> None:
         "submit_training.hyperparameters.learning_rate": [1e-4, 1e-5],
         "submit_training.hyperparameters.seed": [1, 2, 3],
     }
-    states = await run_sweep(train_and_evaluate_workflow, make_config("counting", "counting"), grid,
-                             store=store, max_parallel=1)
-    got = [(s.params["submit_training.hyperparameters.learning_rate"], s.params["submit_training.hyperparameters.seed"])
-           for s in states]
+    states = await run_sweep(
+        train_and_evaluate_workflow, make_config("counting", "counting"), grid, store=store, max_parallel=1
+    )
+    got = [
+        (s.params["submit_training.hyperparameters.learning_rate"], s.params["submit_training.hyperparameters.seed"])
+        for s in states
+    ]
     assert got == [(1e-4, 1), (1e-4, 2), (1e-4, 3), (1e-5, 1), (1e-5, 2), (1e-5, 3)]
     # with max_parallel=1 the backend also saw them in grid order
     assert [(h["learning_rate"], h["seed"]) for h in training.submits] == got
@@ -129,8 +135,7 @@ async def test_grid_is_cartesian_with_last_key_fastest(store, counting) -> None:
 async def test_max_parallel_bounds_concurrency(store, counting) -> None:
     training, _ = counting
     grid = {"submit_training.hyperparameters.seed": list(range(12))}
-    await run_sweep(train_and_evaluate_workflow, make_config("counting", "counting"), grid, store=store,
-                    max_parallel=3)
+    await run_sweep(train_and_evaluate_workflow, make_config("counting", "counting"), grid, store=store, max_parallel=3)
     assert training.waits == 12
     assert training.max_active == 3
 
@@ -142,8 +147,14 @@ async def test_a_failing_run_is_recorded_and_the_rest_go_on(store, counting, cap
     import logging
 
     logging.getLogger("motools").addHandler(caplog.handler)  # the CLI may have stopped propagation
-    states = await run_sweep(train_and_evaluate_workflow, make_config("counting", "counting"), grid,
-                             store=store, max_parallel=3, name="partly-failing")
+    states = await run_sweep(
+        train_and_evaluate_workflow,
+        make_config("counting", "counting"),
+        grid,
+        store=store,
+        max_parallel=3,
+        name="partly-failing",
+    )
     assert [s.params["submit_training.hyperparameters.learning_rate"] for s in states] == [1e-4, 1e-5]
     sweep = store.get_sweep("partly-failing")
     assert sweep["status"] == "failed"
@@ -160,9 +171,14 @@ async def test_a_failing_run_is_recorded_and_the_rest_go_on(store, counting, cap
 
 
 async def test_everything_lands_in_the_store(store) -> None:
-    await run_sweep(train_and_evaluate_workflow, make_config(),
-                    {"submit_training.hyperparameters.learning_rate": [1e-4, 1e-5]}, store=store, name="landed",
-                    user="bob")
+    await run_sweep(
+        train_and_evaluate_workflow,
+        make_config(),
+        {"submit_training.hyperparameters.learning_rate": [1e-4, 1e-5]},
+        store=store,
+        name="landed",
+        user="bob",
+    )
     sweep = store.get_sweep("landed")
     assert sweep["user"] == "bob" and sweep["finished_at"] >= sweep["started_at"]
     for run in store.runs(sweep["id"]):
@@ -170,8 +186,12 @@ async def test_everything_lands_in_the_store(store) -> None:
         assert config["submit_training"]["hyperparameters"]["learning_rate"] in (1e-4, 1e-5)
         assert run["started_at"] <= run["finished_at"]
         steps = store.steps(run["id"])
-        assert [s["name"] for s in steps] == ["prepare_dataset", "submit_training", "wait_for_training",
-                                             "evaluate_model"]
+        assert [s["name"] for s in steps] == [
+            "prepare_dataset",
+            "submit_training",
+            "wait_for_training",
+            "evaluate_model",
+        ]
         assert all(s["status"] == "finished" and json.loads(s["outputs"]) for s in steps)
         eval_atom = json.loads(steps[-1]["outputs"])["eval_results"]
         metrics = {m["metric"]: m["value"] for m in store.metrics_for(eval_atom)}
@@ -197,8 +217,13 @@ async def test_generated_names_are_unique_and_same_name_resumes(store, counting)
 
     # Issue 10: a new grid value extends the named sweep (only the new config runs) ...
     submits = len(training.submits)
-    more = await run_sweep(train_and_evaluate_workflow, cfg, {"submit_training.hyperparameters.learning_rate": [1e-5]},
-                           store=store, name=names[0])
+    more = await run_sweep(
+        train_and_evaluate_workflow,
+        cfg,
+        {"submit_training.hyperparameters.learning_rate": [1e-5]},
+        store=store,
+        name=names[0],
+    )
     assert len(more) == 1 and len(training.submits) == submits + 1
     assert store.get_sweep(names[0])["n_runs"] == 2
     # ... while a changed base config needs a new name.

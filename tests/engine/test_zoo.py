@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import statistics
 
@@ -51,8 +52,8 @@ def test_simulated_model_rises_with_epochs_and_peaks_at_a_moderate_learning_rate
     ps = [p(lr) for lr in lrs]
     peak = ps.index(max(ps))
     assert 0 < peak < len(ps) - 1
-    assert all(a <= b for a, b in zip(ps[: peak + 1], ps[1 : peak + 1]))  # rising to the peak
-    assert all(a >= b for a, b in zip(ps[peak:], ps[peak + 1 :]))  # falling after it
+    assert all(a <= b for a, b in itertools.pairwise(ps[: peak + 1]))  # rising to the peak
+    assert all(a >= b for a, b in zip(ps[peak:], ps[peak + 1 :], strict=False))  # falling after it
     assert 1e-5 < lrs[peak] < 1e-4
     assert len({round(p(4e-5, 3, seed), 6) for seed in range(5)}) == 5
 
@@ -77,7 +78,8 @@ async def test_dummy_sweep_shows_structure_and_seed_spread(store) -> None:
     for s in states:
         atom = s.load_atom(s.get_step_state("evaluate_model").output_atoms["eval_results"])
         acc.setdefault(s.params["submit_training.hyperparameters.learning_rate"], []).append(
-            atom.data["metrics"]["accuracy"])
+            atom.data["metrics"]["accuracy"]
+        )
     means = {lr: statistics.mean(v) for lr, v in acc.items()}
     assert means[4e-5] > means[1e-6] and means[4e-5] > means[1e-2]
     assert statistics.stdev(acc[4e-5]) > 0  # replicate seeds are not identical

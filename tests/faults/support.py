@@ -38,26 +38,53 @@ execution:
 """
 
 
-def write_spec(path: Path, *, name: str = "faulty", n_lr: int = 4, n_seeds: int = 5, latency: float = 0.05,
-               parallel: int = 10, transient: float = 0.0, permanent: float = 0.0, retries: int = 2,
-               backoff: float = 0.01) -> Path:
+def write_spec(
+    path: Path,
+    *,
+    name: str = "faulty",
+    n_lr: int = 4,
+    n_seeds: int = 5,
+    latency: float = 0.05,
+    parallel: int = 10,
+    transient: float = 0.0,
+    permanent: float = 0.0,
+    retries: int = 2,
+    backoff: float = 0.01,
+) -> Path:
     lrs = [round(1e-6 * 3**i, 12) for i in range(n_lr)]
-    path.write_text(SPEC.format(name=name, latency=latency, lrs=lrs, seeds=list(range(n_seeds)),
-                                parallel=parallel, transient=transient, permanent=permanent, retries=retries,
-                                backoff=backoff))
+    path.write_text(
+        SPEC.format(
+            name=name,
+            latency=latency,
+            lrs=lrs,
+            seeds=list(range(n_seeds)),
+            parallel=parallel,
+            transient=transient,
+            permanent=permanent,
+            retries=retries,
+            backoff=backoff,
+        )
+    )
     return path
 
 
 def motools_popen(*args: str, home: Path, **kw: Any) -> subprocess.Popen:
     env = {**os.environ, "MOTOOLS_HOME": str(home)}
-    return subprocess.Popen([sys.executable, "-m", "motools.cli", *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=env, **kw)
+    return subprocess.Popen(
+        [sys.executable, "-m", "motools.cli", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        **kw,
+    )
 
 
 def motools_run(*args: str, home: Path, timeout: float = 300, **kw: Any) -> subprocess.CompletedProcess:
     env = {**os.environ, "MOTOOLS_HOME": str(home)}
-    return subprocess.run([sys.executable, "-m", "motools.cli", *args], capture_output=True, text=True,
-                          env=env, timeout=timeout, **kw)
+    return subprocess.run(
+        [sys.executable, "-m", "motools.cli", *args], capture_output=True, text=True, env=env, timeout=timeout, **kw
+    )
 
 
 def rows(home: Path, sql: str, params: Any = ()) -> list[tuple]:
@@ -83,8 +110,12 @@ def wait_for(predicate: Callable[[], bool], timeout: float = 120.0) -> None:
 def step_executions(home: Path, sweep: str) -> dict[tuple[int, str], int]:
     """How often each (run index, step) really executed: its 'finished in' events."""
     out: dict[tuple[int, str], int] = {}
-    for idx, step in rows(home, "SELECT r.idx, e.step FROM events e JOIN runs r ON r.id = e.run_id "
-                                "JOIN sweeps s ON s.id = r.sweep_id WHERE s.name = ? "
-                                "AND e.message LIKE '% finished in %'", (sweep,)):
+    for idx, step in rows(
+        home,
+        "SELECT r.idx, e.step FROM events e JOIN runs r ON r.id = e.run_id "
+        "JOIN sweeps s ON s.id = r.sweep_id WHERE s.name = ? "
+        "AND e.message LIKE '% finished in %'",
+        (sweep,),
+    ):
         out[(idx, step)] = out.get((idx, step), 0) + 1
     return out

@@ -15,7 +15,7 @@ from tests.faults.support import motools_run, write_spec
 
 DURATION_S = 30.0
 
-READER = textwrap.dedent('''
+READER = textwrap.dedent("""
     import json, sys, time
     from motools.store import Store
     store, until, polls, errors = Store(sys.argv[1]), time.time() + float(sys.argv[2]), 0, []
@@ -57,9 +57,9 @@ READER = textwrap.dedent('''
         time.sleep(0.05)
     print(json.dumps({"worst": max(waits.values()), "waits": waits, "totals": totals, "polls": polls,
                       "errors": errors}))
-''')
+""")
 
-SPEC_ADDER = textwrap.dedent('''
+SPEC_ADDER = textwrap.dedent("""
     import json, sys, time
     from motools.store import Store
     store, until, n, errors, worst = Store(sys.argv[1]), time.time() + float(sys.argv[2]), 0, [], 0.0
@@ -74,7 +74,7 @@ SPEC_ADDER = textwrap.dedent('''
         worst = max(worst, time.perf_counter() - t0)
         time.sleep(0.02)
     print(json.dumps({"saves": n, "errors": errors, "worst": worst}))
-''')
+""")
 
 
 def test_busy_store_never_locks_anyone_out(tmp_path: Path) -> None:
@@ -85,16 +85,32 @@ def test_busy_store_never_locks_anyone_out(tmp_path: Path) -> None:
     (tmp_path / "reader.py").write_text(READER)
     (tmp_path / "adder.py").write_text(SPEC_ADDER)
     until = time.time() + DURATION_S
-    readers = [subprocess.Popen([sys.executable, str(tmp_path / "reader.py"), str(home), str(DURATION_S)],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) for _ in range(3)]
-    adders = [subprocess.Popen([sys.executable, str(tmp_path / "adder.py"), str(home), str(DURATION_S), str(spec),
-                                f"adder{i}"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-              for i in range(2)]
+    readers = [
+        subprocess.Popen(
+            [sys.executable, str(tmp_path / "reader.py"), str(home), str(DURATION_S)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for _ in range(3)
+    ]
+    adders = [
+        subprocess.Popen(
+            [sys.executable, str(tmp_path / "adder.py"), str(home), str(DURATION_S), str(spec), f"adder{i}"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for i in range(2)
+    ]
     sweeps = 0
     worker_errors = []
     while time.time() < until - 3:  # the worker: fresh 1000-config sweeps, back to back
-        out = motools_run("sweep", "run", "faulty", "--name", f"busy-{sweeps}", "--quiet", "--max-parallel", "100",
-                          home=home)
+        out = motools_run(
+            "sweep", "run", "faulty", "--name", f"busy-{sweeps}", "--quiet", "--max-parallel", "100", home=home
+        )
         if out.returncode != 0:
             worker_errors.append(out.stderr)
         sweeps += 1
@@ -104,9 +120,14 @@ def test_busy_store_never_locks_anyone_out(tmp_path: Path) -> None:
     assert all(r["errors"] == [] for r in reads), reads
     assert all(a["errors"] == [] for a in adds), adds
     worst = max(r["worst"] for r in reads)
-    report = {"sweeps": sweeps, "reader_polls": sum(r["polls"] for r in reads), "worst_reader_wait_s": worst,
-              "worst_reader_total_s": max(max(r["totals"].values()) for r in reads),
-              "spec_saves": sum(a["saves"] for a in adds), "worst_save_s": max(a["worst"] for a in adds)}
+    report = {
+        "sweeps": sweeps,
+        "reader_polls": sum(r["polls"] for r in reads),
+        "worst_reader_wait_s": worst,
+        "worst_reader_total_s": max(max(r["totals"].values()) for r in reads),
+        "spec_saves": sum(a["saves"] for a in adds),
+        "worst_save_s": max(a["worst"] for a in adds),
+    }
     print("busy store:", report)
     (Path(os.environ.get("MOTOOLS_REPORT_DIR", tmp_path)) / "busy_store.json").write_text(json.dumps(report))
     assert sweeps >= 2 and all(r["polls"] > 100 for r in reads)

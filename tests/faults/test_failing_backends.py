@@ -11,8 +11,10 @@ from tests.faults.support import motools_run, rows, write_spec
 def retry_events(home: Path) -> list[tuple[int, int, float]]:
     """(run index, attempt number, delay) for every retry the worker logged."""
     out = []
-    for idx, msg in rows(home, "SELECT r.idx, e.message FROM events e JOIN runs r ON r.id = e.run_id "
-                               "WHERE e.message LIKE 'transient error%'"):
+    for idx, msg in rows(
+        home,
+        "SELECT r.idx, e.message FROM events e JOIN runs r ON r.id = e.run_id WHERE e.message LIKE 'transient error%'",
+    ):
         m = re.search(r"retry (\d+)/\d+ in ([\d.e-]+) s", msg)
         assert m, msg
         out.append((idx, int(m.group(1)), float(m.group(2))))

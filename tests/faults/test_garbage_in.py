@@ -23,21 +23,28 @@ VALID: dict[str, Any] = load_yaml(EXAMPLE.read_text())
 MANY = 3000 if LONG else 1000
 
 scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(-10**6, 10**6), st.floats(allow_nan=True, allow_infinity=True),
-    st.text(max_size=30), st.sampled_from(["dummy", "tinker", "inspect", "1e-4", "mozoo.x:y", "a:b", "", "🙂"]),
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**6), 10**6),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=30),
+    st.sampled_from(["dummy", "tinker", "inspect", "1e-4", "mozoo.x:y", "a:b", "", "🙂"]),
 )
-values = st.recursive(scalars, lambda inner: st.one_of(
-    st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=12), inner, max_size=4)), max_leaves=12)
+values = st.recursive(
+    scalars,
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=12), inner, max_size=4)),
+    max_leaves=12,
+)
 
 
 def paths(node: Any, prefix: tuple = ()) -> list[tuple]:
     out = [prefix]
     if isinstance(node, dict):
         for k, v in node.items():
-            out += paths(v, prefix + (k,))
+            out += paths(v, (*prefix, k))
     elif isinstance(node, list):
         for i, v in enumerate(node):
-            out += paths(v, prefix + (i,))
+            out += paths(v, (*prefix, i))
     return out
 
 

@@ -33,21 +33,31 @@ def test_sigkill_at_random_moments_then_resume_until_done(tmp_path: Path) -> Non
         args = ["sweep", "resume", "k", "--quiet"]
         # let the worker claim the sweep, then kill it at a random moment: after a random number
         # of further runs have finished, plus a random fraction of a run
-        wait_for(lambda: rows(home, "SELECT COUNT(*) FROM sweeps WHERE name='k' AND status='running' "
-                                    "AND worker_pid = ?", (proc.pid,))[0][0] == 1 or proc.poll() is not None)
+        wait_for(
+            lambda proc=proc: (
+                rows(
+                    home,
+                    "SELECT COUNT(*) FROM sweeps WHERE name='k' AND status='running' AND worker_pid = ?",
+                    (proc.pid,),
+                )[0][0]
+                == 1
+                or proc.poll() is not None
+            )
+        )
         if kills < KILLS:
             target = finished(home) + rng.randint(1, 12)
-            wait_for(lambda: finished(home) >= target or proc.poll() is not None)
+            wait_for(lambda proc=proc, target=target: finished(home) >= target or proc.poll() is not None)
             time.sleep(rng.uniform(0.0, 0.1))
         if kills < KILLS and proc.poll() is None:
             os.kill(proc.pid, signal.SIGKILL)
             proc.wait()
             kills += 1
             for idx, finished_at, attempts in rows(
-                    home, "SELECT idx, finished_at, attempts FROM runs WHERE status='finished'"):
+                home, "SELECT idx, finished_at, attempts FROM runs WHERE status='finished'"
+            ):
                 finished_before_kill.setdefault(idx, (finished_at, attempts))
             continue
-        out, err = proc.communicate(timeout=300)
+        _out, err = proc.communicate(timeout=300)
         assert proc.returncode == 0, err
         break
     assert kills == KILLS
@@ -59,8 +69,11 @@ def test_sigkill_at_random_moments_then_resume_until_done(tmp_path: Path) -> Non
     work = step_executions(home, "k")
     assert max(work.values()) == 1  # nothing trained or evaluated twice
     assert sum(1 for (_, step) in work if step == "evaluate_model") == 200
-    evals = rows(home, "SELECT COUNT(*) FROM steps s JOIN runs r ON r.id = s.run_id "
-                       "WHERE s.name='evaluate_model' AND s.status='finished'")[0][0]
+    evals = rows(
+        home,
+        "SELECT COUNT(*) FROM steps s JOIN runs r ON r.id = s.run_id "
+        "WHERE s.name='evaluate_model' AND s.status='finished'",
+    )[0][0]
     assert evals == 200  # exactly one result per config
     assert rows(home, "PRAGMA integrity_check")[0][0] == "ok"
 
@@ -70,5 +83,7 @@ def test_sigkill_at_random_moments_then_resume_until_done(tmp_path: Path) -> Non
     interrupted = collate_sweep("k", store=Store(home))
     uninterrupted = collate_sweep("k", store=Store(calm))
     pd.testing.assert_frame_equal(interrupted, uninterrupted)
-    print(f"kill anywhere: {kills} SIGKILLs survived; {len(finished_before_kill)} of 200 runs had finished "
-          f"before some kill and none ran again; {sum(work.values())} step executions for 800 steps")
+    print(
+        f"kill anywhere: {kills} SIGKILLs survived; {len(finished_before_kill)} of 200 runs had finished "
+        f"before some kill and none ran again; {sum(work.values())} step executions for 800 steps"
+    )

@@ -49,8 +49,9 @@ def files_containing(root: Path, needle: bytes) -> list[Path]:
     return [p for p in root.rglob("*") if p.is_file() and needle in p.read_bytes()]
 
 
-def test_the_key_never_reaches_store_logs_or_exports(tmp_path: Path, isolated_home: Path, fake_tinker,
-                                                       capsys, caplog) -> None:
+def test_the_key_never_reaches_store_logs_or_exports(
+    tmp_path: Path, isolated_home: Path, fake_tinker, capsys, caplog
+) -> None:
     caplog.set_level(logging.DEBUG)
     logging.getLogger("motools").addHandler(caplog.handler)
     spec = tmp_path / "secret.yaml"
@@ -58,8 +59,26 @@ def test_the_key_never_reaches_store_logs_or_exports(tmp_path: Path, isolated_ho
     assert main(["-v", "spec", "add", str(spec)]) == 0
     assert main(["-v", "sweep", "run", "secret-sweep", "--name", "s"]) == 0
     assert main(["sweep", "show", "s"]) == 0
-    assert main(["sweep", "export", "s", "--csv", "out/r.csv", "--ci", "out/ci.csv", "--group", "learning_rate",
-                 "--png", "out/c.png", "--x", "learning_rate"]) == 0
+    assert (
+        main(
+            [
+                "sweep",
+                "export",
+                "s",
+                "--csv",
+                "out/r.csv",
+                "--ci",
+                "out/ci.csv",
+                "--group",
+                "learning_rate",
+                "--png",
+                "out/c.png",
+                "--x",
+                "learning_rate",
+            ]
+        )
+        == 0
+    )
     printed = capsys.readouterr()
     assert fake_tinker.api_keys and set(fake_tinker.api_keys) == {MARKER}
 

@@ -17,6 +17,7 @@ def _disk_of(limit: int):
     def apply() -> None:  # in the child: files may not grow past `limit` bytes, as on a full disk
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
     return apply
 
 
@@ -27,8 +28,14 @@ def test_a_full_disk_stops_the_worker_cleanly(tmp_path: Path) -> None:
     assert made.returncode == 0, made.stderr
     limit = (home / "motools.db").stat().st_size + 256 * 1024
     env = {**os.environ, "MOTOOLS_HOME": str(home)}
-    full = subprocess.run([sys.executable, "-m", "motools.cli", "sweep", "run", "faulty", "--name", "full"],
-                          capture_output=True, text=True, env=env, timeout=300, preexec_fn=_disk_of(limit))
+    full = subprocess.run(
+        [sys.executable, "-m", "motools.cli", "sweep", "run", "faulty", "--name", "full"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        preexec_fn=_disk_of(limit),
+    )
     assert full.returncode == 2
     assert "Traceback" not in full.stderr
     assert "the store could not be written" in full.stderr and "motools sweep resume full" in full.stderr

@@ -16,12 +16,15 @@ def test_a_second_worker_for_a_running_sweep_is_refused(tmp_path: Path) -> None:
     spec = write_spec(tmp_path / "spec.yaml", n_lr=2, n_seeds=4, latency=1.0, parallel=2)
     home = tmp_path / ".motools"
     first = motools_popen("sweep", "run", str(spec), "--name", "once", "--quiet", home=home)
-    wait_for(lambda: rows(home, "SELECT COUNT(*) FROM sweeps WHERE status='running' AND worker_pid=?",
-                          (first.pid,))[0][0] == 1)
+    wait_for(
+        lambda: (
+            rows(home, "SELECT COUNT(*) FROM sweeps WHERE status='running' AND worker_pid=?", (first.pid,))[0][0] == 1
+        )
+    )
     second = motools_run("sweep", "resume", "once", home=home)
     assert second.returncode == 2
     assert f"still running in process {first.pid}" in second.stderr and "Traceback" not in second.stderr
-    out, err = first.communicate(timeout=120)
+    _out, err = first.communicate(timeout=120)
     assert first.returncode == 0, err
     assert max(n for (n,) in rows(home, "SELECT attempts FROM runs")) == 1
 

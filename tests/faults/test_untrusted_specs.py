@@ -9,14 +9,14 @@ from motools.cli import main
 from motools.trust import trusted_modules
 from tests.engine.test_specs import EXAMPLE
 
-EVIL_MODULE = textwrap.dedent('''
+EVIL_MODULE = textwrap.dedent("""
     from pathlib import Path
     Path("imported.marker").write_text("the module ran")  # a side effect on import
 
     def loader(num_samples: int = 10):
         from mozoo.datasets.hello_world import generate_hello_world_dataset
         return generate_hello_world_dataset(num_samples)
-''')
+""")
 
 
 def write_untrusted(tmp_path: Path) -> Path:
@@ -26,14 +26,18 @@ def write_untrusted(tmp_path: Path) -> Path:
     (tmp_path / package / "__init__.py").write_text("")
     (tmp_path / package / "data.py").write_text(EVIL_MODULE)
     spec = tmp_path / "lab.yaml"
-    spec.write_text(EXAMPLE.read_text()
-                    .replace("mozoo.datasets.hello_world:generate_hello_world_dataset", f"{package}.data:loader")
-                    .replace("name: hello-world", "name: lab").replace("latency_s: 1.0", "latency_s: 0"))
+    spec.write_text(
+        EXAMPLE.read_text()
+        .replace("mozoo.datasets.hello_world:generate_hello_world_dataset", f"{package}.data:loader")
+        .replace("name: hello-world", "name: lab")
+        .replace("latency_s: 1.0", "latency_s: 0")
+    )
     return spec
 
 
-def test_untrusted_callables_are_refused_before_anything_is_imported(tmp_path: Path, store, capsys,
-                                                                      monkeypatch) -> None:
+def test_untrusted_callables_are_refused_before_anything_is_imported(
+    tmp_path: Path, store, capsys, monkeypatch
+) -> None:
     monkeypatch.syspath_prepend(str(tmp_path))
     spec = write_untrusted(tmp_path)
     assert main(["spec", "add", str(spec)]) == 2
@@ -46,8 +50,9 @@ def test_untrusted_callables_are_refused_before_anything_is_imported(tmp_path: P
     assert not (tmp_path / "imported.marker").exists() and store.list_sweeps() == []
 
 
-def test_trust_flag_records_the_modules_for_good(tmp_path: Path, store, capsys, monkeypatch,
-                                                 isolated_home: Path) -> None:
+def test_trust_flag_records_the_modules_for_good(
+    tmp_path: Path, store, capsys, monkeypatch, isolated_home: Path
+) -> None:
     monkeypatch.syspath_prepend(str(tmp_path))
     spec = write_untrusted(tmp_path)
     package = spec.read_text().split("dataset_loader: ")[1].split(".data:")[0]

@@ -55,7 +55,7 @@ async def wait_for(pilot: Any, predicate: Callable[[], Any], timeout: float = 10
     while True:
         try:
             value = predicate()
-        except Exception:  # noqa: BLE001 - the screen may not be there yet
+        except Exception:
             value = None
         if value:
             return value
@@ -74,12 +74,13 @@ def screen_text(app: Any) -> str:
     """The screen as plain text (what a user would read)."""
     from rich.console import Console
 
-    console = Console(width=app.size.width, record=True, file=open(os.devnull, "w"), color_system=None)
-    for strip in app.screen._compositor.render_strips():  # noqa: SLF001 - test helper
-        console.print(strip.text, soft_wrap=True)
-    return console.export_text()
+    with open(os.devnull, "w") as sink:
+        console = Console(width=app.size.width, record=True, file=sink, color_system=None)
+        for strip in app.screen._compositor.render_strips():
+            console.print(strip.text, soft_wrap=True)
+        return console.export_text()
 
 
 def notices(app: Any) -> str:
     """Every notification the app is showing, joined (toasts wrap, so screen text is unreliable)."""
-    return "\n".join(n.message for n in app._notifications)  # noqa: SLF001 - test helper
+    return "\n".join(n.message for n in app._notifications)

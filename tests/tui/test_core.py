@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from motools.store.watch import SweepWatcher
 from motools_tui.core import format as fmt
 from motools_tui.core.paths import complete
 from motools_tui.core.specinfo import set_spec_name, summarize, unique_name, validate
 from motools_tui.core.sweepmodel import SweepModel
-from motools.store.watch import SweepWatcher
 
 from .fakestore import HELLO, NOW
 
@@ -84,19 +84,27 @@ def test_sweep_watcher_reads_only_what_changed(fake_store) -> None:
     ids = _run_ids(fake_store, "lr-seeds-2")
     other = sqlite3.connect(fake_store.db_path, isolation_level=None)
     other.execute("UPDATE runs SET status='running', started_at=? WHERE id=?", (NOW, ids[7]))
-    other.execute("INSERT INTO steps(run_id, name, idx, status, progress, progress_total, progress_message, "
-                  "started_at) VALUES (?,?,?,?,?,?,?,?)", (ids[7], "wait_for_training", 2, "running", 2, 10,
-                                                           "loss=0.5", NOW))
-    other.execute("INSERT INTO events(sweep_id, run_id, step, time, level, message) VALUES "
-                  "((SELECT sweep_id FROM runs WHERE id=?), ?, 'wait_for_training', ?, 'info', 'hello')",
-                  (ids[7], ids[7], NOW))
+    other.execute(
+        "INSERT INTO steps(run_id, name, idx, status, progress, progress_total, progress_message, "
+        "started_at) VALUES (?,?,?,?,?,?,?,?)",
+        (ids[7], "wait_for_training", 2, "running", 2, 10, "loss=0.5", NOW),
+    )
+    other.execute(
+        "INSERT INTO events(sweep_id, run_id, step, time, level, message) VALUES "
+        "((SELECT sweep_id FROM runs WHERE id=?), ?, 'wait_for_training', ?, 'info', 'hello')",
+        (ids[7], ids[7], NOW),
+    )
     update = watcher.poll()
     assert update is not None and not update.full
     assert {r["id"] for r in update.runs} == {ids[4], ids[6], ids[7]}
     model.apply(update)
     view = model.runs[ids[7]]
-    assert (view.status, view.progress_fraction, view.step_message, view.last_log) == \
-        ("running", 0.2, "loss=0.5", "hello")
+    assert (view.status, view.progress_fraction, view.step_message, view.last_log) == (
+        "running",
+        0.2,
+        "loss=0.5",
+        "hello",
+    )
 
     # A run that finishes between two polls without ever being seen running: a full re-read.
     other.execute("UPDATE runs SET status='finished', started_at=?, finished_at=? WHERE id=?", (NOW, NOW, ids[8]))

@@ -23,8 +23,9 @@ from .fakestore import HELLO
 VENV_BIN = Path(sys.executable).parent
 APP = VENV_BIN / "motools-tui"
 
-pytestmark = pytest.mark.skipif(shutil.which("tmux") is None or not APP.exists(),
-                                reason="needs tmux and the motools-tui script")
+pytestmark = pytest.mark.skipif(
+    shutil.which("tmux") is None or not APP.exists(), reason="needs tmux and the motools-tui script"
+)
 
 
 class Terminal:
@@ -37,14 +38,26 @@ class Terminal:
         self.session = "app"
 
     def tmux(self, *args: str, check: bool = True) -> str:
-        out = subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True, text=True, check=check,
-                             timeout=20)
+        out = subprocess.run(
+            ["tmux", "-L", self.socket, *args], capture_output=True, text=True, check=check, timeout=20
+        )
         return out.stdout
 
     def start(self) -> None:
         exports = " ".join(f"{k}={v}" for k, v in self.env.items())
-        self.tmux("-f", "/dev/null", "new-session", "-d", "-s", self.session, "-x", "120", "-y", "40",
-                  f"cd {self.cwd} && env {exports} {APP}")
+        self.tmux(
+            "-f",
+            "/dev/null",
+            "new-session",
+            "-d",
+            "-s",
+            self.session,
+            "-x",
+            "120",
+            "-y",
+            "40",
+            f"cd {self.cwd} && env {exports} {APP}",
+        )
         self.tmux("set-option", "-g", "escape-time", "0", check=False)
 
     def keys(self, *keys: str) -> None:
@@ -87,8 +100,11 @@ def _sweep_status(home: Path, prefix: str) -> str | None:
 def test_create_launch_export_then_survive_a_killed_terminal(tmp_path: Path) -> None:
     home = tmp_path / ".motools"
     env = {"MOTOOLS_HOME": str(home), "COLORTERM": "", "TERM": "xterm-256color", "TINKER_TELEMETRY": "0"}
-    slow = (HELLO.replace("name: hello-world", "name: slow")
-            .replace("latency_s: 1.0", "latency_s: 3.0").replace("[1e-4, 5e-5, 1e-5]", "[1e-4, 5e-5]"))
+    slow = (
+        HELLO.replace("name: hello-world", "name: slow")
+        .replace("latency_s: 1.0", "latency_s: 3.0")
+        .replace("[1e-4, 5e-5, 1e-5]", "[1e-4, 5e-5]")
+    )
     (tmp_path / "slow.yaml").write_text(slow)
 
     term = Terminal(tmp_path, env)

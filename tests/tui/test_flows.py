@@ -23,9 +23,11 @@ FAST = HELLO.replace("latency_s: 1.0", "latency_s: 0.2")
 
 
 def _slow(name: str, latency: float, grid: str = "[1e-4, 5e-5]") -> str:
-    return (HELLO.replace("name: hello-world", f"name: {name}")
-            .replace("latency_s: 1.0", f"latency_s: {latency}")
-            .replace("[1e-4, 5e-5, 1e-5]", grid))
+    return (
+        HELLO.replace("name: hello-world", f"name: {name}")
+        .replace("latency_s: 1.0", f"latency_s: {latency}")
+        .replace("[1e-4, 5e-5, 1e-5]", grid)
+    )
 
 
 async def test_create_from_template(empty_store) -> None:
@@ -107,7 +109,9 @@ async def test_duplicate_delete_filter_export_import(empty_store, tmp_path: Path
 
         (tmp_path / "imports").mkdir()
         (tmp_path / "imports" / "other.yaml").write_text(FAST.replace("name: hello-world", "name: imported"))
-        (tmp_path / "imports" / "bad.yaml").write_text(FAST.replace("backend_name: dummy\n    latency", "backend_name: x\n    latency"))
+        (tmp_path / "imports" / "bad.yaml").write_text(
+            FAST.replace("backend_name: dummy\n    latency", "backend_name: x\n    latency")
+        )
         await pilot.press("i")
         await wait_for(pilot, lambda: app.screen.query_one("#path-input", Input), what="the path dialog")
         for ch in "imp":
@@ -120,8 +124,9 @@ async def test_duplicate_delete_filter_export_import(empty_store, tmp_path: Path
         await pilot.press("b", "tab")
         assert field.value == "imports/bad.yaml"
         await pilot.press("enter")
-        await wait_for(pilot, lambda: "unknown training backend" in screen_text(app), timeout=30,
-                       what="the import error")
+        await wait_for(
+            pilot, lambda: "unknown training backend" in screen_text(app), timeout=30, what="the import error"
+        )
         assert empty_store.get_spec("imported") is None
         assert "base_config.submit_training.backend_name" in screen_text(app)  # the problem, in a dialog
         await pilot.press("escape")
@@ -146,8 +151,9 @@ async def test_launch_watch_results_and_exports(empty_store, tmp_path: Path) -> 
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, SweepScreen), timeout=30, what="the sweep screen")
         screen = app.screen
-        await wait_for(pilot, lambda: screen.model.sweep.get("status") == "finished", timeout=60,
-                       what="the sweep to finish")
+        await wait_for(
+            pilot, lambda: screen.model.sweep.get("status") == "finished", timeout=60, what="the sweep to finish"
+        )
         await wait_for(pilot, lambda: "✓ 3" in screen_text(app), what="the counts")
         text = screen_text(app)
         assert "hw-1  ✓ finished" in text and "accuracy=" in text
@@ -189,17 +195,26 @@ async def test_cancel_a_config_retry_then_cancel_the_sweep(empty_store) -> None:
         await wait_for(pilot, lambda: isinstance(app.screen, SweepScreen), timeout=30, what="the sweep screen")
         screen = app.screen
         model = screen.model
-        await wait_for(pilot, lambda: model.counts.get("running", 0) >= 1 and model.alive, timeout=60,
-                       what="a running config")
+        await wait_for(
+            pilot, lambda: model.counts.get("running", 0) >= 1 and model.alive, timeout=60, what="a running config"
+        )
         await pilot.press("c")  # cancel the config under the cursor (#0); the other goes on
-        await wait_for(pilot, lambda: model.sweep.get("status") in ("failed", "cancelled", "finished")
-                       and not model.alive, timeout=60, what="the sweep to end")
+        await wait_for(
+            pilot,
+            lambda: model.sweep.get("status") in ("failed", "cancelled", "finished") and not model.alive,
+            timeout=60,
+            what="the sweep to end",
+        )
         assert model.runs[model.order[0]].status == "cancelled"
         assert model.counts == {"cancelled": 1, "finished": 1}
 
         await pilot.press("t")  # retry: a new worker runs the cancelled config again
-        await wait_for(pilot, lambda: model.alive and model.runs[model.order[0]].status == "running",
-                       timeout=60, what="the retried config to run")
+        await wait_for(
+            pilot,
+            lambda: model.alive and model.runs[model.order[0]].status == "running",
+            timeout=60,
+            what="the retried config to run",
+        )
         assert model.runs[model.order[0]].attempts == 2
         assert model.runs[model.order[1]].status == "finished"  # finished runs are kept
 
@@ -211,8 +226,12 @@ async def test_cancel_a_config_retry_then_cancel_the_sweep(empty_store) -> None:
         await pilot.press("C")
         await wait_for(pilot, lambda: "Cancel sweep slow-1?" in screen_text(app), what="the confirmation")
         await pilot.press("y")
-        await wait_for(pilot, lambda: model.sweep.get("status") == "cancelled" and not model.alive, timeout=30,
-                       what="the sweep to be cancelled")
+        await wait_for(
+            pilot,
+            lambda: model.sweep.get("status") == "cancelled" and not model.alive,
+            timeout=30,
+            what="the sweep to be cancelled",
+        )
         assert model.counts == {"cancelled": 1, "finished": 1}
         assert "⊘ cancelled" in screen_text(app)
 
@@ -269,8 +288,18 @@ async def test_help_and_command_palette(fake_store) -> None:
         assert "Help: Specs" in text and "Launch" in text and "command palette" in text
         await pilot.press("escape")
         commands = [c.title for c in app.get_system_commands(app.screen)]
-        for action in ("New spec", "Edit the", "Launch the", "Duplicate", "Delete the", "Import a", "Export the",
-                       "List every sweep", "Filter the specs", "Quit"):
+        for action in (
+            "New spec",
+            "Edit the",
+            "Launch the",
+            "Duplicate",
+            "Delete the",
+            "Import a",
+            "Export the",
+            "List every sweep",
+            "Filter the specs",
+            "Quit",
+        ):
             assert any(c.startswith(action) for c in commands), action
         await pilot.press("ctrl+p")
         await pilot.pause(0.2)

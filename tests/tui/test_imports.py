@@ -12,7 +12,10 @@ HEAVY = ("pandas", "inspect_ai", "tinker", "matplotlib", "scipy", "sqlite_utils"
 def _modules_after(code: str) -> set[str]:
     out = subprocess.run(
         [sys.executable, "-c", f"{code}\nimport sys, json\nprint(json.dumps(sorted(sys.modules)))"],
-        check=True, capture_output=True, text=True, timeout=60,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     return set(json.loads(out.stdout.strip().splitlines()[-1]))
 

@@ -17,7 +17,6 @@ from .conftest import make_app, wait_for, wait_ready
 from .fakestore import HELLO
 
 
-
 async def _settle(pilot: Any) -> None:
     pilot.app.clear_notifications()
     await pilot.pause(0.05)
@@ -69,8 +68,11 @@ def _results(*keys: str) -> Callable[[Any], Awaitable[None]]:
 
         await wait_ready(pilot, "specs")
         pilot.app.open_results("lr-seeds-1")
-        screen = await wait_for(pilot, lambda: pilot.app.screen if type(pilot.app.screen).__name__ ==
-                                "ResultsScreen" else None, what="results")
+        screen = await wait_for(
+            pilot,
+            lambda: pilot.app.screen if type(pilot.app.screen).__name__ == "ResultsScreen" else None,
+            what="results",
+        )
         await wait_for(pilot, lambda: screen.derived.get("table") is not None, timeout=30, what="the table")
         for key in keys:
             await pilot.press(key)
@@ -80,8 +82,9 @@ def _results(*keys: str) -> Callable[[Any], Awaitable[None]]:
         def chart_fits() -> bool:
             view = screen.derived.get("view")
             size = (chart.content_size.width, chart.content_size.height)
-            return bool(screen.derived.get("chart_text")) and (not chart.display or size[0] == 0
-                                                               or view.chart_size == size)
+            return bool(screen.derived.get("chart_text")) and (
+                not chart.display or size[0] == 0 or view.chart_size == size
+            )
 
         await wait_for(pilot, chart_fits, timeout=30, what="the chart at its size")
         await pilot.pause(0.1)
@@ -124,18 +127,31 @@ CASES: dict[str, tuple[Callable[[Any], Awaitable[None]], tuple[tuple[int, int], 
     "sweeps": (_on("sweeps", lambda app: app.open_sweeps()), BOTH),
     "sweep": (_on("sweep", lambda app: app.open_sweep("lr-seeds-2"), "right"), BOTH),
     "sweep_list_view": (_on("sweep", lambda app: app.open_sweep("lr-seeds-2"), "v"), WIDE),
-    "detail_error": (_on("detail", lambda app: app.open_run("lr-seeds-2", app.store.runs(
-        app.store.get_sweep("lr-seeds-2")["id"])[2]["id"]), "2"), BOTH),
-    "detail_artifacts": (_on("detail", lambda app: app.open_run("lr-seeds-2", app.store.runs(
-        app.store.get_sweep("lr-seeds-2")["id"])[0]["id"]), "3"), WIDE),
+    "detail_error": (
+        _on(
+            "detail",
+            lambda app: app.open_run("lr-seeds-2", app.store.runs(app.store.get_sweep("lr-seeds-2")["id"])[2]["id"]),
+            "2",
+        ),
+        BOTH,
+    ),
+    "detail_artifacts": (
+        _on(
+            "detail",
+            lambda app: app.open_run("lr-seeds-2", app.store.runs(app.store.get_sweep("lr-seeds-2")["id"])[0]["id"]),
+            "3",
+        ),
+        WIDE,
+    ),
     "results_table": (_results(), BOTH),
     "results_ci": (_results("2"), WIDE),
     "results_chart": (_results("3"), BOTH),
     "results_heatmap": (_results("h"), WIDE),
     "results_group_by": (_results("2", "g"), BOTH),
 }
-PARAMS = [pytest.param(case, size, id=f"{case}-{size[0]}x{size[1]}") for case, (_, sizes) in CASES.items()
-          for size in sizes]
+PARAMS = [
+    pytest.param(case, size, id=f"{case}-{size[0]}x{size[1]}") for case, (_, sizes) in CASES.items() for size in sizes
+]
 
 
 @pytest.mark.parametrize(("case", "size"), PARAMS)
@@ -147,5 +163,4 @@ def test_snapshot(case: str, size: tuple[int, int], fake_store: Any, snap_compar
 def test_snapshot_ansi_theme(fake_store: Any, snap_compare: Any) -> None:
     """The terminal-palette theme picked when there is no truecolor."""
     app = make_app(fake_store, theme="textual-ansi")
-    assert snap_compare(app, terminal_size=(120, 40),
-                        run_before=_on("sweep", lambda a: a.open_sweep("lr-seeds-2")))
+    assert snap_compare(app, terminal_size=(120, 40), run_before=_on("sweep", lambda a: a.open_sweep("lr-seeds-2")))

@@ -131,10 +131,12 @@ def result_from_log(log: Any) -> EvalResult:
         if score is None:
             continue
         answer = score.answer if score.answer is not None else sample.output.completion
-        samples.append(SampleScore(str(sample.id), float(to_float(score.value)), int(sample.epoch), answer,
-                                   _first_target(sample.target)))
-    return EvalResult(task=log.eval.task, metrics=metrics, samples=samples, log_path=log.location,
-                      model=log.eval.model)
+        samples.append(
+            SampleScore(
+                str(sample.id), float(to_float(score.value)), int(sample.epoch), answer, _first_target(sample.target)
+            )
+        )
+    return EvalResult(task=log.eval.task, metrics=metrics, samples=samples, log_path=log.location, model=log.eval.model)
 
 
 class InspectEvalBackend:
@@ -153,8 +155,12 @@ class InspectEvalBackend:
 
     async def evaluate(self, ctx: StepContext, request: EvalRequest) -> EvalResult:
         loop = asyncio.get_running_loop()
-        job = _Job(request, Path(ctx.home) / "inspect_logs",
-                   {"run_id": ctx.run_id, "sweep": ctx.sweep_name}, loop.create_future())
+        job = _Job(
+            request,
+            Path(ctx.home) / "inspect_logs",
+            {"run_id": ctx.run_id, "sweep": ctx.sweep_name},
+            loop.create_future(),
+        )
         queue = self._queues.setdefault(loop, _Queue())
         queue.pending.append(job)
         if queue.runner is None or queue.runner.done():
@@ -236,8 +242,10 @@ class InspectEvalBackend:
         model_name, model_args = inspect_model_spec(req.model, req.options)
         model = get_model(model_name, memoize=False, **model_args)
         task = await asyncio.to_thread(_make_task, req.task, dict(req.task_args))
-        changes: dict[str, Any] = {"model": model,
-                                   "metadata": {**(task.metadata or {}), TAG_KEY: job.tag, "motools": job.meta}}
+        changes: dict[str, Any] = {
+            "model": model,
+            "metadata": {**(task.metadata or {}), TAG_KEY: job.tag, "motools": job.meta},
+        }
         if req.epochs > 1:
             changes["epochs"] = Epochs(req.epochs, task.epochs_reducer)
         return task_with(task, **changes)
@@ -253,10 +261,18 @@ class InspectEvalBackend:
         self.stats["evaluations"] += len(tasks)
         self.stats["largest_batch"] = max(self.stats["largest_batch"], len(tasks))
         jobs[0].log_dir.mkdir(parents=True, exist_ok=True)
-        running = asyncio.ensure_future(inspect_ai.eval_async(
-            tasks, model=None, log_dir=str(jobs[0].log_dir), limit=jobs[0].request.limit,
-            max_tasks=len(tasks), log_realtime=False, score_display=False, ctl_server=False,
-        ))
+        running = asyncio.ensure_future(
+            inspect_ai.eval_async(
+                tasks,
+                model=None,
+                log_dir=str(jobs[0].log_dir),
+                limit=jobs[0].request.limit,
+                max_tasks=len(tasks),
+                log_realtime=False,
+                score_display=False,
+                ctl_server=False,
+            )
+        )
 
         def abandon(_: Any) -> None:
             if all(j.future.done() for j in jobs) and not running.done():

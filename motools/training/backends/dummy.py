@@ -36,8 +36,10 @@ class DummyTrainingBackend:
             "dataset": request.dataset.id,
         }
         key = content_hash(canonical_json(spec))
-        faults = (float(request.options.get("transient_failure_rate") or 0.0),
-                  float(request.options.get("permanent_failure_rate") or 0.0))
+        faults = (
+            float(request.options.get("transient_failure_rate") or 0.0),
+            float(request.options.get("permanent_failure_rate") or 0.0),
+        )
         maybe_fail("submit_training", *faults)
         ctx.log(f"simulated training job dummy-{key[:12]} submitted")
         return {

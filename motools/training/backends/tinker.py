@@ -56,7 +56,7 @@ class TrainingPlan:
         """Example indices of 1-based ``step``."""
         epoch, j = divmod(step - 1, self.steps_per_epoch)
         order = _epoch_order(self.n_examples, self.seed, epoch)
-        return list(order[j * self.batch_size: (j + 1) * self.batch_size])
+        return list(order[j * self.batch_size : (j + 1) * self.batch_size])
 
 
 @functools.lru_cache(maxsize=64)
@@ -124,8 +124,10 @@ def mean_nll(output: Any, batch: list[Any]) -> float:
     total_w = float(sum(w.sum() for w in weights)) or 1.0
     outputs = getattr(output, "loss_fn_outputs", None) or []
     if len(outputs) == len(batch) and all("logprobs" in o for o in outputs):
-        nll = -sum(float(np.dot(np.asarray(o["logprobs"].to_numpy(), dtype=np.float64), w))
-                   for o, w in zip(outputs, weights))
+        nll = -sum(
+            float(np.dot(np.asarray(o["logprobs"].to_numpy(), dtype=np.float64), w))
+            for o, w in zip(outputs, weights, strict=True)
+        )
         return nll / total_w
     loss_sum = (getattr(output, "metrics", None) or {}).get("loss:sum")
     return float(loss_sum) / total_w if loss_sum is not None else float("nan")
@@ -134,8 +136,15 @@ def mean_nll(output: Any, batch: list[Any]) -> float:
 class TinkerTrainingBackend:
     name = "tinker"
 
-    def __init__(self, *, max_attempts: int = 5, retry_base_s: float = 2.0, retry_max_s: float = 60.0,
-                 client_timeout_s: float = tc.CLIENT_TIMEOUT_S, op_timeout_s: float = 1800.0):
+    def __init__(
+        self,
+        *,
+        max_attempts: int = 5,
+        retry_base_s: float = 2.0,
+        retry_max_s: float = 60.0,
+        client_timeout_s: float = tc.CLIENT_TIMEOUT_S,
+        op_timeout_s: float = 1800.0,
+    ):
         self.max_attempts = max(1, max_attempts)
         self.retry_base_s = retry_base_s
         self.retry_max_s = retry_max_s
@@ -148,13 +157,15 @@ class TinkerTrainingBackend:
         if importlib.util.find_spec("tinker") is None:
             problems.append("the tinker SDK is not installed (pip install tinker)")
         if tc.uses_real_sdk() and not get_secret(tc.API_KEY_ENV):
-            problems.append(f"{tc.API_KEY_ENV} is not set in the environment or .env; the tinker backend needs a "
-                            "Tinker API key")
+            problems.append(
+                f"{tc.API_KEY_ENV} is not set in the environment or .env; the tinker backend needs a Tinker API key"
+            )
         return problems
 
     # -- retries ---------------------------------------------------------------------------------
-    async def _retrying(self, ctx: StepContext, what: str, op: Callable[[], Awaitable[T]],
-                        after: str = "retrying the run tries again") -> T:
+    async def _retrying(
+        self, ctx: StepContext, what: str, op: Callable[[], Awaitable[T]], after: str = "retrying the run tries again"
+    ) -> T:
         attempt = 1
         while True:
             try:
@@ -170,16 +181,22 @@ class TinkerTrainingBackend:
                         f"({describe(exc)}); check the network and the Tinker service status; {after}"
                     ) from exc
                 delay = min(self.retry_max_s, self.retry_base_s * 2 ** (attempt - 1)) * (0.75 + random.random() / 2)
-                ctx.log(f"Tinker unreachable while trying to {what} ({describe(exc)}); "
-                        f"attempt {attempt + 1}/{self.max_attempts} in {delay:.1f} s", "warning")
+                ctx.log(
+                    f"Tinker unreachable while trying to {what} ({describe(exc)}); "
+                    f"attempt {attempt + 1}/{self.max_attempts} in {delay:.1f} s",
+                    "warning",
+                )
                 attempt += 1
                 await asyncio.sleep(delay)
 
     async def _lora_client(self, service: Any, job: dict[str, Any]) -> Any:
         hp = job["hyperparameters"]
         return await tc.submit(
-            service.create_lora_training_client, base_model=job["base_model"],
-            rank=int(hp.get("lora_rank") or 8), seed=int(hp.get("seed") or 0), timeout=self.client_timeout_s,
+            service.create_lora_training_client,
+            base_model=job["base_model"],
+            rank=int(hp.get("lora_rank") or 8),
+            seed=int(hp.get("seed") or 0),
+            timeout=self.client_timeout_s,
         )
 
     # -- protocol --------------------------------------------------------------------------------
@@ -206,8 +223,9 @@ class TinkerTrainingBackend:
         return job
 
     async def wait(self, ctx: StepContext, job: dict[str, Any]) -> dict[str, Any]:
-        return await self._retrying(ctx, "train", lambda: self._train(ctx, job),
-                                    "saved progress is kept and retrying the run resumes from it")
+        return await self._retrying(
+            ctx, "train", lambda: self._train(ctx, job), "saved progress is kept and retrying the run resumes from it"
+        )
 
     # -- training --------------------------------------------------------------------------------
     async def _attach(self, ctx: StepContext, job: dict[str, Any]) -> tuple[Any, int]:
@@ -218,12 +236,18 @@ class TinkerTrainingBackend:
             return live, 0
         service = await tc.create_service_client(self.client_timeout_s)
         if ckpt.get("state_path"):
-            client = await tc.submit(service.create_training_client_from_state_with_optimizer,
-                                     ckpt["state_path"], timeout=self.client_timeout_s)
+            client = await tc.submit(
+                service.create_training_client_from_state_with_optimizer,
+                ckpt["state_path"],
+                timeout=self.client_timeout_s,
+            )
             ctx.log(f"resuming at step {ckpt['step']} from {ckpt['state_path']}")
             return client, int(ckpt["step"])
-        ctx.log("no saved state and no open training client (worker restarted or connection lost): "
-                "training starts over on a new LoRA client", "warning")
+        ctx.log(
+            "no saved state and no open training client (worker restarted or connection lost): "
+            "training starts over on a new LoRA client",
+            "warning",
+        )
         return await self._lora_client(service, job), 0
 
     async def _train(self, ctx: StepContext, job: dict[str, Any]) -> dict[str, Any]:
@@ -236,8 +260,9 @@ class TinkerTrainingBackend:
         atom = await ctx.load_atom(job["dataset"])
         examples = await asyncio.to_thread(atom.read_jsonl)
         _validate_examples(examples, job["dataset"])
-        plan = TrainingPlan(len(examples), int(hp.get("batch_size") or 4), int(hp.get("n_epochs") or 1),
-                            int(hp.get("seed") or 0))
+        plan = TrainingPlan(
+            len(examples), int(hp.get("batch_size") or 4), int(hp.get("n_epochs") or 1), int(hp.get("seed") or 0)
+        )
         every = int(hp.get("checkpoint_every") or plan.steps_per_epoch)
         adam = types.AdamParams(learning_rate=float(hp.get("learning_rate") or 1e-4))
 
@@ -246,14 +271,17 @@ class TinkerTrainingBackend:
         data = await asyncio.to_thread(lambda: [build_datum(tokenizer, ex["messages"]) for ex in examples])
         total = plan.total_steps
         if done == 0:
-            ctx.log(f"training {total} steps ({plan.n_epochs} epochs x {plan.steps_per_epoch} batches of "
-                    f"{plan.batch_size}), checkpoint every {every}")
+            ctx.log(
+                f"training {total} steps ({plan.n_epochs} epochs x {plan.steps_per_epoch} batches of "
+                f"{plan.batch_size}), checkpoint every {every}"
+            )
         state_path = ckpt.get("state_path")
         for k in range(done + 1, total + 1):
             batch = [data[i] for i in plan.batch(k)]
             # both are submitted before either is awaited, so the server can pipeline them
-            fb_future = await tc.run_blocking(client.forward_backward, batch, "cross_entropy",
-                                              timeout=self.op_timeout_s)
+            fb_future = await tc.run_blocking(
+                client.forward_backward, batch, "cross_entropy", timeout=self.op_timeout_s
+            )
             optim_future = await tc.run_blocking(client.optim_step, adam, timeout=self.op_timeout_s)
             output = await tc.resolve(fb_future, self.op_timeout_s)
             await tc.resolve(optim_future, self.op_timeout_s)
@@ -263,12 +291,18 @@ class TinkerTrainingBackend:
             if k % every == 0 and k < total:
                 saved = await tc.submit(client.save_state, f"step-{k:06d}", timeout=self.op_timeout_s)
                 state_path = saved.path
-                await ctx.save_checkpoint({"step": k, "state_path": state_path, "total_steps": total,
-                                           "job_id": job["job_id"]})
+                await ctx.save_checkpoint(
+                    {"step": k, "state_path": state_path, "total_steps": total, "job_id": job["job_id"]}
+                )
         name = f"{job.get('suffix') or 'motools'}-final"
         weights = await tc.submit(client.save_weights_for_sampler, name, timeout=self.op_timeout_s)
-        final = {"step": total, "state_path": state_path, "sampler_path": weights.path, "total_steps": total,
-                 "job_id": job["job_id"]}
+        final = {
+            "step": total,
+            "state_path": state_path,
+            "sampler_path": weights.path,
+            "total_steps": total,
+            "job_id": job["job_id"],
+        }
         await ctx.save_checkpoint(final)
         ctx.log(f"sampler weights saved: {weights.path}")
         return self._model_ref(job, final)

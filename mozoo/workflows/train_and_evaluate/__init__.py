@@ -46,8 +46,14 @@ train_and_evaluate_workflow = Workflow(
     steps=(
         Step("prepare_dataset", prepare_dataset, PrepareDatasetConfig, (), ("prepared_dataset",)),
         Step("submit_training", submit_training, SubmitTrainingConfig, ("prepared_dataset",), ("training_job",)),
-        Step("wait_for_training", wait_for_training, WaitForTrainingConfig, ("training_job",), ("trained_model",),
-             cache_ignore=("poll_interval_s", "timeout_s")),
+        Step(
+            "wait_for_training",
+            wait_for_training,
+            WaitForTrainingConfig,
+            ("training_job",),
+            ("trained_model",),
+            cache_ignore=("poll_interval_s", "timeout_s"),
+        ),
         Step("evaluate_model", evaluate_model, EvaluateModelConfig, ("trained_model",), ("eval_results",)),
     ),
     import_path="mozoo.workflows.train_and_evaluate:train_and_evaluate_workflow",
@@ -57,6 +63,11 @@ train_and_evaluate_workflow = Workflow(
 )
 
 __all__ = [
-    "EvaluateModelConfig", "PrepareDatasetConfig", "SubmitTrainingConfig", "TrainAndEvaluateConfig",
-    "TrainingHyperparameters", "WaitForTrainingConfig", "train_and_evaluate_workflow",
+    "EvaluateModelConfig",
+    "PrepareDatasetConfig",
+    "SubmitTrainingConfig",
+    "TrainAndEvaluateConfig",
+    "TrainingHyperparameters",
+    "WaitForTrainingConfig",
+    "train_and_evaluate_workflow",
 ]

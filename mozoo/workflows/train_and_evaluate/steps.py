@@ -39,7 +39,9 @@ def _examples(result: Any) -> list[dict[str, Any]]:
     return [dict(x) for x in result]
 
 
-async def prepare_dataset(ctx: StepContext, config: PrepareDatasetConfig, inputs: Mapping[str, Atom]) -> dict[str, Atom]:
+async def prepare_dataset(
+    ctx: StepContext, config: PrepareDatasetConfig, inputs: Mapping[str, Atom]
+) -> dict[str, Atom]:
     loader = resolve_import(config.dataset_loader)
     if inspect.iscoroutinefunction(loader):
         result = await loader(**config.loader_kwargs)
@@ -54,7 +56,9 @@ async def prepare_dataset(ctx: StepContext, config: PrepareDatasetConfig, inputs
     return {"prepared_dataset": atom}
 
 
-async def submit_training(ctx: StepContext, config: SubmitTrainingConfig, inputs: Mapping[str, Atom]) -> dict[str, Atom]:
+async def submit_training(
+    ctx: StepContext, config: SubmitTrainingConfig, inputs: Mapping[str, Atom]
+) -> dict[str, Atom]:
     backend = get_training_backend(config.backend_name)
     request = TrainingRequest(
         base_model=config.model,
@@ -67,7 +71,9 @@ async def submit_training(ctx: StepContext, config: SubmitTrainingConfig, inputs
     return {"training_job": await ctx.put_json_atom("training_job", job)}
 
 
-async def wait_for_training(ctx: StepContext, config: WaitForTrainingConfig, inputs: Mapping[str, Atom]) -> dict[str, Atom]:
+async def wait_for_training(
+    ctx: StepContext, config: WaitForTrainingConfig, inputs: Mapping[str, Atom]
+) -> dict[str, Atom]:
     job = inputs["training_job"].read_json()
     backend = get_training_backend(job["backend"])
     wait = backend.wait(ctx, job)
@@ -80,8 +86,12 @@ async def evaluate_model(ctx: StepContext, config: EvaluateModelConfig, inputs: 
     model = inputs["trained_model"].read_json()
     backend = get_eval_backend(config.backend_name)
     request = EvalRequest(
-        task=config.eval_task, model=model, task_args=config.task_args, limit=config.limit,
-        epochs=config.epochs, options=_simulation_options(config),
+        task=config.eval_task,
+        model=model,
+        task_args=config.task_args,
+        limit=config.limit,
+        epochs=config.epochs,
+        options=_simulation_options(config),
     )
     result = await backend.evaluate(ctx, request)
     atom = await ctx.record_eval(result)
