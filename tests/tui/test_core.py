@@ -116,20 +116,31 @@ def test_sweep_watcher_reads_only_what_changed(fake_store) -> None:
     watcher.close()
 
 
-def test_results_filter_sort_and_best(fake_store) -> None:
+def test_results_table_filter_sort_and_best(fake_store) -> None:
+    from motools.analysis.collate import collate_sweep
     from motools_tui.core import results
+    from motools_tui.core.table import select
 
-    r = results.load(fake_store, "lr-seeds-1")
+    for name in ("lr-seeds-1", "lr-seeds-2"):  # the app's table is the collated table
+        assert results.load(fake_store.read, name).frame().equals(collate_sweep(name, store=fake_store))
+    r = results.load(fake_store.read, "lr-seeds-1")
     assert r.param_cols == ["learning_rate", "seed"] and r.metric_cols == ["accuracy"]
     assert results.default_group_cols(r) == ["learning_rate"]
-    assert len(results.filter_frame(r.df, "seed=2")) == 3
-    assert len(results.filter_frame(r.df, "accuracy>0.85, seed!=3")) == 1
-    assert len(results.filter_frame(r.df, "hello")) == 9
+    t = r.table
+    assert len(select(t, "seed=2")) == 3
+    assert len(select(t, "accuracy>0.85, seed!=3")) == 1
+    assert len(select(t, "hello")) == 9
     with pytest.raises(ValueError, match="no column"):
-        results.filter_frame(r.df, "nope=1")
-    ordered = results.sort_frame(r.df, "accuracy", True)
-    assert ordered["accuracy"].iloc[0] == 0.94
-    assert r.df.loc[results.best_index(r.df, "accuracy"), "run"] == 5
-    assert results.higher_is_better("accuracy") and not results.higher_is_better("train_loss")
-    ci = results.ci_table(r, "accuracy", ["learning_rate"])
+        select(t, "nope=1")
+    ordered = select(t, "", ("accuracy", True))
+    assert t.rows[ordered[0]][t.index("accuracy")] == 0.94
+    df = results.shown_frame(r, None)
+    best = results.best(df, "accuracy", r.param_cols)  # best_setting: seeds pooled, not one lucky run
+    assert best.setting == {"learning_rate": 5e-05} and best.text.startswith("best (max accuracy): learning_rate=5e-5")
+    assert len(best.contenders) == 3  # three seeds cannot tell these settings apart
+    stars, others = best.rows(t)
+    assert {t.rows[i][t.index("run")] for i in stars} == {3, 4, 5} and len(others) == 6
+    ci = results.ci_table(df, "accuracy", ["learning_rate"])
     assert list(ci["method"]) == ["wilson-t"] * 3 and list(ci["count"]) == [3, 3, 3]  # accuracy: bounded
+    only_seed_1 = results.shown_frame(r, select(t, "seed=1"))  # the analysis follows the filter
+    assert list(results.ci_table(only_seed_1, "accuracy", ["learning_rate"])["count"]) == [1, 1, 1]

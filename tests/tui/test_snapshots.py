@@ -62,35 +62,45 @@ def _on(screen: str, opener: Callable[[Any], None], *keys: str) -> Callable[[Any
     return run
 
 
-def _results(*keys: str) -> Callable[[Any], Awaitable[None]]:
+def _results(*keys: str, sweep: str = "lr-seeds-1") -> Callable[[Any], Awaitable[None]]:
     async def run(pilot: Any) -> None:
         from motools_tui.components.chart_view import ChartView
 
         await wait_ready(pilot, "specs")
-        pilot.app.open_results("lr-seeds-1")
+        pilot.app.open_results(sweep)
         screen = await wait_for(
             pilot,
             lambda: pilot.app.screen if type(pilot.app.screen).__name__ == "ResultsScreen" else None,
             what="results",
         )
-        await wait_for(pilot, lambda: screen.derived.get("table") is not None, timeout=30, what="the table")
+        st = screen.state
+        await wait_for(
+            pilot,
+            lambda: st.order is not None and (st.best or st.best_error) and (st.ci or st.ci_error),
+            timeout=30,
+            what="the table, the best setting and the CIs",
+        )
         for key in keys:
             await pilot.press(key)
             await pilot.pause(0.05)
         chart = screen.query_one(ChartView)
 
-        def chart_fits() -> bool:
-            view = screen.derived.get("view")
+        def settled() -> bool:
             size = (chart.content_size.width, chart.content_size.height)
-            return bool(screen.derived.get("chart_text")) and (
-                not chart.display or size[0] == 0 or view.chart_size == size
-            )
+            chart_ok = bool(st.chart_text) and (not chart.display or size[0] == 0 or st.view.chart_size == size)
+            compare_ok = not screen._compare_wanted or st.compare is not None or st.compare_error is not None
+            return chart_ok and compare_ok
 
-        await wait_for(pilot, chart_fits, timeout=30, what="the chart at its size")
+        await wait_for(pilot, settled, timeout=30, what="the chart at its size and the comparison")
         await pilot.pause(0.1)
         await _settle(pilot)
 
     return run
+
+
+def _run_id(app: Any, idx: int, sweep: str = "lr-seeds-2") -> int:
+    store = app.ctx.store.open()
+    return int(store.runs(store.get_sweep(sweep)["id"])[idx]["id"])
 
 
 async def _editor_with_problems(pilot: Any) -> None:
@@ -130,7 +140,7 @@ CASES: dict[str, tuple[Callable[[Any], Awaitable[None]], tuple[tuple[int, int], 
     "detail_error": (
         _on(
             "detail",
-            lambda app: app.open_run("lr-seeds-2", app.store.runs(app.store.get_sweep("lr-seeds-2")["id"])[2]["id"]),
+            lambda app: app.open_run("lr-seeds-2", _run_id(app, 2)),
             "2",
         ),
         BOTH,
@@ -138,7 +148,7 @@ CASES: dict[str, tuple[Callable[[Any], Awaitable[None]], tuple[tuple[int, int], 
     "detail_artifacts": (
         _on(
             "detail",
-            lambda app: app.open_run("lr-seeds-2", app.store.runs(app.store.get_sweep("lr-seeds-2")["id"])[0]["id"]),
+            lambda app: app.open_run("lr-seeds-2", _run_id(app, 0)),
             "3",
         ),
         WIDE,
