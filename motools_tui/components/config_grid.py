@@ -87,6 +87,7 @@ class ConfigGrid(ScrollView, can_focus=True):
         self._index: dict[int, int] = {}
         self.cursor = 0
         self._cursor_id: int | None = None
+        self._painted: dict[tuple[int, int], object] = {}  # (run id, line) -> what is on screen
         self.status_filter: str | None = None
 
     # -- data ---------------------------------------------------------------------------------
@@ -115,28 +116,33 @@ class ConfigGrid(ScrollView, can_focus=True):
             self.post_message(self.Highlighted(self, self.current))
 
     def _refresh_run(self, rid: int, line: int | None = None) -> None:
-        """Repaint one run's pane (or only its ``line`` within the pane), or its list line."""
+        """Repaint the lines of one run's pane (or only its ``line``), or its list line, whose
+        content differs from what was painted: an unchanged line costs nothing on the wire."""
         index = self._index.get(rid)
         if index is None:
             return
         top = int(self.scroll_y)
         height = self.scrollable_content_region.height or self.size.height
+        width = self.content_width
+        styles = self._styles()
+        view = self.views[index]
+        cursor = index == self.cursor
         if self.mode == "list":
             y = index + 1 - top
-            if 1 <= y < height:
-                self.refresh(Region(0, y, self.content_width, 1))
+            if 1 <= y < height and self._painted.get((rid, -1)) != self._list_line(view, width, styles, cursor).text:
+                self.refresh(Region(0, y, width, 1))
             return
         cols = self.columns
-        pane_w = self.content_width // cols
+        pane_w = width // cols
         row, col = divmod(index, cols)
         y0 = row * PANE_H - top
-        if line is not None:
-            y0, h = y0 + line, 1
-        else:
-            h = PANE_H
-        if y0 + h <= 0 or y0 >= height:
-            return
-        self.refresh(Region(col * pane_w, y0, pane_w, h))
+        for within in range(PANE_H) if line is None else (line,):
+            y = y0 + within
+            if not 0 <= y < height:
+                continue
+            segments = self._pane_line(view, within, pane_w, styles, cursor)
+            if self._painted.get((rid, within)) != _key(segments):
+                self.refresh(Region(col * pane_w, y, pane_w, 1))
 
     @property
     def current(self) -> RunView | None:
@@ -298,7 +304,9 @@ class ConfigGrid(ScrollView, can_focus=True):
             index = int(self.scroll_y) + y - 1
             if index >= len(self.views):
                 return Strip.blank(width, styles["base"])
-            return self._list_line(self.views[index], width, styles, index == self.cursor)
+            strip = self._list_line(self.views[index], width, styles, index == self.cursor)
+            self._painted[(self.views[index].id, -1)] = strip.text
+            return strip
         line = int(self.scroll_y) + y
         row, within = divmod(line, PANE_H)
         cols = self.columns
@@ -309,7 +317,9 @@ class ConfigGrid(ScrollView, can_focus=True):
             if index >= len(self.views):
                 segments.append(Segment(" " * pane_w, styles["base"]))
             else:
-                segments.extend(self._pane_line(self.views[index], within, pane_w, styles, index == self.cursor))
+                pane = self._pane_line(self.views[index], within, pane_w, styles, index == self.cursor)
+                self._painted[(self.views[index].id, within)] = _key(pane)
+                segments.extend(pane)
         used = pane_w * cols
         if used < width:
             segments.append(Segment(" " * (width - used), styles["base"]))
@@ -466,3 +476,8 @@ class ConfigGrid(ScrollView, can_focus=True):
             segments.append(Segment(" ", line_style))
         strip = Strip(segments)
         return strip.adjust_cell_length(width, line_style)
+
+
+def _key(segments: list[Segment]) -> tuple[tuple[str, Style | None], ...]:
+    """What a line shows: its text and styles (equal keys paint equal cells)."""
+    return tuple((seg.text, seg.style) for seg in segments)

@@ -61,6 +61,7 @@ class VirtualTable(ScrollView, can_focus=True):
         self.cursor_row = 0
         self.cursor_col = 0
         self._offsets: list[int] = []
+        self._widths: list[int] = []
         self._line_width = 0
         self._style_cache: dict[str, Style] | None = None
 
@@ -101,9 +102,12 @@ class VirtualTable(ScrollView, can_focus=True):
     def _layout(self) -> None:
         x = 2  # the mark column
         offsets = []
+        self._widths = []
         for w, name in zip(self.data.widths, self.data.columns, strict=False):
             offsets.append(x)
-            x += max(w, len(name) + 2) + GAP
+            width = max(w, len(name) + (2 if self.sort and self.sort[0] == name else 0))
+            self._widths.append(width)
+            x += width + GAP
         self._offsets = offsets
         self._line_width = x
 
@@ -164,7 +168,7 @@ class VirtualTable(ScrollView, can_focus=True):
             new_y = self.cursor_row - height + 2
         if self._offsets:
             start = self._offsets[self.cursor_col]
-            end = start + max(self.data.widths[self.cursor_col], len(self.data.columns[self.cursor_col]) + 2)
+            end = start + self._widths[self.cursor_col]
             if start - 2 < x:
                 new_x = max(0, start - 2)
             elif end > x + width:
@@ -218,7 +222,7 @@ class VirtualTable(ScrollView, can_focus=True):
         return self._style_cache
 
     def _cell(self, text: str, col: int) -> str:
-        width = max(self.data.widths[col], len(self.data.columns[col]) + 2)
+        width = self._widths[col]
         if len(text) > width:
             text = text[: width - 1] + "…"
         return text.rjust(width) if self.data.numeric[col] else text.ljust(width)
@@ -249,7 +253,7 @@ class VirtualTable(ScrollView, can_focus=True):
                 return Strip([Segment(text, styles["empty"])], width)
             return Strip.blank(width, styles["base"])
         position = self.order[row]
-        cells = self.data.cells[position]
+        cells = self.data.cells(position)
         mark = self.marks.get(position, "")
         is_cursor = row == self.cursor_row and self.has_focus
         row_style = styles["cursor"] if row == self.cursor_row else styles["base"]

@@ -109,7 +109,8 @@ class SweepModel:
 
     # -- applying updates ---------------------------------------------------------------------
     def apply(self, update: SweepUpdate) -> set[int]:
-        """Apply an update; returns the ids of runs whose view changed."""
+        """Apply an update; returns the ids of runs whose view changed (a full read of every
+        run changes only the runs whose values did)."""
         was = (self.liveness.alive, self.liveness.stalled)
         self.sweep = update.sweep
         self.liveness = update.liveness
@@ -123,11 +124,14 @@ class SweepModel:
             self.runs = {}
             self.order = []
             for row in update.runs:
-                view = known.get(row["id"]) or RunView(row["id"], row["idx"], _params(row))
-                _fill(view, row)
+                view = known.get(row["id"])
+                if view is None:
+                    view = RunView(row["id"], row["idx"], _params(row))
+                    changed.add(view.id)
+                if _fill(view, row):
+                    changed.add(view.id)
                 self.runs[view.id] = view
                 self.order.append(view.id)
-                changed.add(view.id)
             paths: list[str] = []
             for rid in self.order:
                 paths.extend(p for p in self.runs[rid].params if p not in paths)

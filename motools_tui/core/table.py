@@ -26,6 +26,7 @@ _OPS: dict[str, Callable[[Any, Any], bool]] = {
 }
 _EXPR = re.compile(r"^\s*([A-Za-z0-9_./-]+)\s*(<=|>=|!=|=|<|>)\s*(.+?)\s*$")
 MAX_WIDTH = 40
+WIDTH_SAMPLE = 2_000
 
 
 def is_missing(value: Any) -> bool:
@@ -38,34 +39,42 @@ def _is_number(value: Any) -> bool:
 
 @dataclass
 class TableData:
-    """Columns, raw rows and their text; ``numeric[c]`` right-aligns column ``c``."""
+    """Columns and raw rows; a row's text (``cells(i)``) is formatted when first needed, so a
+    10,000-row table is ready at once. ``numeric[c]`` right-aligns column ``c``; ``widths``
+    come from the header and up to :data:`WIDTH_SAMPLE` rows spread over the table."""
 
     columns: list[str]
     rows: list[tuple[Any, ...]]
-    cells: list[tuple[str, ...]] = field(default_factory=list)
     numeric: list[bool] = field(default_factory=list)
     widths: list[int] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        if not self.cells:
-            self.cells = [tuple(format_value(v) for v in row) for row in self.rows]
+        self._cells: list[tuple[str, ...] | None] = [None] * len(self.rows)
         n = len(self.columns)
         if not self.numeric:
-            self.numeric = [
-                all(_is_number(r[c]) for r in self.rows if not is_missing(r[c]))
-                and any(not is_missing(r[c]) for r in self.rows)
-                for c in range(n)
-            ]
+            self.numeric = []
+            for c in range(n):
+                types = {type(r[c]) for r in self.rows}
+                types.discard(type(None))
+                self.numeric.append(bool(types) and types <= {int, float})
         if not self.widths:
             widths = [len(c) for c in self.columns]
-            for row in self.cells:
-                for c, text in enumerate(row):
+            step = max(1, len(self.rows) // WIDTH_SAMPLE)
+            for i in range(0, len(self.rows), step):
+                for c, text in enumerate(self.cells(i)):
                     if len(text) > widths[c]:
                         widths[c] = len(text)
             self.widths = [min(MAX_WIDTH, w) for w in widths]
 
     def __len__(self) -> int:
         return len(self.rows)
+
+    def cells(self, i: int) -> tuple[str, ...]:
+        """Row ``i`` as text (:func:`motools.text.format_value`)."""
+        found = self._cells[i]
+        if found is None:
+            found = self._cells[i] = tuple(format_value(v) for v in self.rows[i])
+        return found
 
     def index(self, column: str) -> int:
         return self.columns.index(column)
@@ -124,7 +133,7 @@ def matcher(table: TableData, expr: str) -> Callable[[int], bool]:
             def text_test(i: int, needle: str = needle) -> bool:
                 nonlocal lowered
                 if lowered is None:
-                    lowered = ["\t".join(row).lower() for row in table.cells]
+                    lowered = ["\t".join(table.cells(r)).lower() for r in range(len(table))]
                 return needle in lowered[i]
 
             tests.append(text_test)

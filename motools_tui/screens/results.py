@@ -141,7 +141,15 @@ CSV); i writes the CI table, p the chart. Existing files are replaced only after
                 self._watcher.close()
 
     # -- loading ------------------------------------------------------------------------------
-    def _read(self, force: bool) -> ResultsData | None:
+    def _read(self, force: bool) -> tuple[ResultsData, View, list[int], str | None] | None:
+        """The table, read again when runs finished, with its rows selected for the current
+        filter and sort (here, so the table shows without waiting for another thread)."""
+        data = self._load(force)
+        if data is None:
+            return None
+        return self._select(data, self.state.view)
+
+    def _load(self, force: bool) -> ResultsData | None:
         from motools.status import TERMINAL
         from motools.store.watch import Watcher
 
@@ -163,7 +171,7 @@ CSV); i writes the CI table, p the chart. Existing files are replaced only after
             return core.load(read, self.sweep_name)
 
     def on_polled_results(self, message: Polled.Results) -> None:
-        data: ResultsData = message.data
+        data, selected_for, order, error = message.data
         st = self.state
         v = st.view
         metric = v.metric if v.metric in data.metric_cols else (data.metric_cols[0] if data.metric_cols else None)
@@ -173,7 +181,13 @@ CSV); i writes the CI table, p the chart. Existing files are replaced only after
             group = tuple(core.default_group_cols(data))
         st.data = data
         st.view = replace(v, metric=metric, x_col=x_col, group_cols=group)
-        self._derive(table=True, analysis=True, chart=True, compare=True)
+        if (selected_for.filter, selected_for.sort) == (v.filter, v.sort):
+            self._selected((data, st.view, order, error))
+        else:
+            self._derive(table=True)
+        # The analysis imports pandas and friends: started once the table shows, so it never
+        # delays it.
+        self._derive(analysis=True, chart=True, compare=True)
 
     # -- deriving -----------------------------------------------------------------------------
     def _derive(
@@ -406,8 +420,9 @@ CSV); i writes the CI table, p the chart. Existing files are replaced only after
             (value or "", "bold"),
             ": each setting − baseline ",
             (core.describe_setting(baseline or {}), "bold"),
-            f", paired on the same samples · {conf} interval · p Holm-adjusted over {len(frame)} comparison(s)",
-            ("   (Enter: make a row the baseline, g: compare by)", "dim"),
+            ", paired on the same samples\n",
+            f"{conf} intervals, p Holm-adjusted over {len(frame)} comparison(s)",
+            ("   (Enter on a row: make it the baseline)", "dim"),
         )
         tab.show(info, st.compare)
 

@@ -15,6 +15,7 @@ from motools_tui.components.config_grid import ConfigGrid
 from motools_tui.components.key_bar import KeyBar
 from motools_tui.components.sweep_header import SweepHeader
 from motools_tui.context import AppContext
+from motools_tui.core.outputs import PENDING, outputs_note
 from motools_tui.core.sweepmodel import STATUS_FILTERS, SweepModel
 from motools_tui.messages import Act, Navigate, Polled
 from motools_tui.screens.base import BaseScreen
@@ -76,7 +77,6 @@ does not stop it; if that worker dies, t resumes the rest.
         self.view_forced: str | None = None
         self.watcher: SweepWatcher | None = None
         self._outputs: str | None = None
-        self._terminal_seen = False
 
     def compose(self) -> ComposeResult:
         yield SweepHeader(self.model, self.ctx.clock, id="sweep-header")
@@ -105,13 +105,8 @@ does not stop it; if that worker dies, t resumes the rest.
         update = self.watcher.poll(force)
         sweep = update.sweep if update is not None else self.model.sweep
         outputs = self._outputs
-        if sweep.get("status") in TERMINAL and (update is not None or outputs in (None, "output: being written…")):
-            from motools_tui.core.outputs import outputs_note
-
-            ends = [v.finished_at for v in self.model.runs.values() if v.finished_at]
-            if update is not None:
-                ends += [r["finished_at"] for r in update.runs if r.get("finished_at")]
-            outputs = outputs_note(self.ctx.store.home, sweep, max(ends, default=None))
+        if sweep.get("status") in TERMINAL and (update is not None or outputs in (None, PENDING)):
+            outputs = outputs_note(self.ctx.store.home, sweep, self.ctx.clock())
         if update is None and outputs == self._outputs:
             return None
         return SweepRead(update, outputs)
@@ -122,13 +117,15 @@ does not stop it; if that worker dies, t resumes the rest.
         header = self.query_one(SweepHeader)
         header.outputs_note = read.outputs
         if read.update is not None:
+            first = not self.model.loaded
+            before = self.model.shown_status
             changed = self.model.apply(read.update)
-            self.query_one(ConfigGrid).rebuild(self.status_filter, None if read.update.full else changed)
-            ended = self.model.shown_status in TERMINAL
-            if ended and not self._terminal_seen and self.model.loaded and self.is_current:
+            self.query_one(ConfigGrid).rebuild(self.status_filter, None if first else changed)
+            status = self.model.shown_status
+            if status in TERMINAL and before not in TERMINAL and not first and self.is_current:
                 self.notify(f"{self.sweep_name} {self.model.verdict()}: r opens its results", timeout=8)
-            self._terminal_seen = ended
-            self.refresh_bindings()
+            if status != before or first:
+                self.refresh_bindings()
         self._header()
         self.ready("sweep")
 

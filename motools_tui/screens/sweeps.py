@@ -10,7 +10,7 @@ from textual.content import Content
 from textual.widgets import DataTable, Static
 
 from motools.liveness import worker_liveness
-from motools.status import SYMBOLS, Status
+from motools.status import SYMBOLS, TERMINAL, Status
 from motools.text import first_line, format_age, safe_text, truncate
 from motools_tui.components.key_bar import KeyBar
 from motools_tui.components.list_table import ListTable
@@ -90,8 +90,14 @@ column.
         now = self.ctx.clock()
         for row in rows:
             live = worker_liveness(row, now=now)
+            row["n_cancelled_shown"] = row["n_cancelled"]
+            if row["status"] in TERMINAL:
+                # A run still pending when its sweep ended never ran: it was cancelled before it
+                # started (the engine leaves such a run pending).
+                counted = sum(row[f"n_{s.value}"] for s in (*TERMINAL, Status.RUNNING))
+                row["n_cancelled_shown"] += max(0, (row["n_runs"] or 0) - counted)
             row["shown"] = read_status(
-                row["status"], live, row["n_failed"], row["n_cancelled"], row.get("message")
+                row["status"], live, row["n_failed"], row["n_cancelled_shown"], row.get("message")
             ).value
         if rows == self.rows:
             return None
@@ -105,7 +111,7 @@ column.
         for row in self.rows:
             runs = f"{SYMBOLS[Status.FINISHED]} {row['n_finished']}/{row['n_runs']}"
             for status in (Status.FAILED, Status.CANCELLED, Status.RUNNING):
-                n = row[f"n_{status.value}"]
+                n = row["n_cancelled_shown"] if status == Status.CANCELLED else row[f"n_{status.value}"]
                 if n and not (status == Status.RUNNING and row["shown"] != Status.RUNNING):
                     runs += f" {SYMBOLS[status]} {n}"
             note = truncate(first_line(row.get("message")), 48) if row.get("message") else ""

@@ -144,3 +144,102 @@ def test_results_table_filter_sort_and_best(fake_store) -> None:
     assert list(ci["method"]) == ["wilson-t"] * 3 and list(ci["count"]) == [3, 3, 3]  # accuracy: bounded
     only_seed_1 = results.shown_frame(r, select(t, "seed=1"))  # the analysis follows the filter
     assert list(results.ci_table(only_seed_1, "accuracy", ["learning_rate"])["count"]) == [1, 1, 1]
+
+
+def test_an_indentation_mistake_is_reported_at_its_line() -> None:
+    from motools_tui.core.specinfo import mistake_line
+
+    lines = HELLO.splitlines()
+    model = lines.index("    model: meta-llama/Llama-3.2-1B")
+    for wrong in ("     model: x", "   model: x", "  model: x", "      model: x"):  # 5, 3, 2, 6 spaces
+        broken = [*lines]
+        broken[model] = wrong
+        spec, problems = validate("\n".join(broken) + "\n")
+        assert spec is None and problems[0].line == model + 1, wrong  # YAML notices a line later
+        assert "indentation" in problems[0].message
+    lora = lines.index("      lora_rank: 8")
+    for wrong in ("     lora_rank: 8", "        lora_rank: 8"):  # the mistake is the noticed line
+        broken = [*lines]
+        broken[lora] = wrong
+        assert mistake_line("\n".join(broken), lora + 1) == lora + 1
+
+
+def test_secret_looking_values_are_masked() -> None:
+    from motools_tui.core.secrets import MASK, mask_data, mask_yaml
+
+    text = "name: x\nbase_config:\n  api_key: sk-abc123  # mine\n  token: ''\n  model: m\n"
+    masked = mask_yaml(text)
+    assert "sk-abc123" not in masked and f"api_key: {MASK}  # mine" in masked and "model: m" in masked
+    assert mask_data({"a": {"password": "hunter2", "n": 1}}) == {"a": {"password": MASK, "n": 1}}
+
+
+def test_tables_filter_and_sort_every_row_with_missing_values_last() -> None:
+    from motools_tui.core.table import TableData, select
+
+    t = TableData(["x", "name"], [(3.0, "c"), (None, "a"), (1.0, "b"), (float("nan"), "d"), (2.0, "B")])
+    assert t.numeric == [True, False]
+    assert select(t, "", ("x", False)) == [2, 4, 0, 1, 3]
+    assert select(t, "", ("x", True)) == [0, 4, 2, 1, 3]  # missing values stay last
+    assert select(t, "x>1.5") == [0, 4] and select(t, "b") == [2, 4]  # text: case-insensitive
+    assert t.cells(1) == ("-", "a") and t.widths == [1, 4]
+    with pytest.raises(ValueError, match="is numeric"):
+        select(t, "x>abc")
+
+
+def test_a_sweep_with_cancelled_configs_and_no_failure_reads_cancelled() -> None:
+    from motools.liveness import Liveness
+    from motools_tui.core.format import read_status
+
+    dead = Liveness(False)
+    assert read_status("failed", dead, n_failed=0, n_cancelled=2, message=None) == "cancelled"
+    assert read_status("failed", dead, n_failed=1, n_cancelled=2, message=None) == "failed"
+    assert read_status("failed", dead, n_failed=0, n_cancelled=0, message="no module x") == "failed"
+    assert read_status("running", dead, 0, 0, None) == "interrupted"
+    assert read_status("running", Liveness(True, stalled=True), 0, 0, None) == "stalled"
+
+
+def test_a_pending_config_someone_cancelled_reads_cancelled(fake_store) -> None:
+    ids = _run_ids(fake_store, "lr-seeds-2")
+    fake_store.request_cancel_run("lr-seeds-2", 7)
+    watcher = SweepWatcher(fake_store.db_path, "lr-seeds-2", clock=lambda: NOW)
+    model = SweepModel("lr-seeds-2")
+    model.apply(watcher.poll())
+    assert model.runs[ids[7]].status == "pending" and model.runs[ids[7]].shown == "cancelled"
+    assert model.counts["cancelled"] == 2 and model.counts["pending"] == 1
+    watcher.close()
+
+
+def test_the_footer_keeps_whole_items_by_priority() -> None:
+    from motools_tui.components.key_bar import Item, fit
+
+    items = [
+        Item("a.one", "a", "a", "Alpha", 0, 2),
+        Item("a.two", "b", "b", "Bravo", 1, 0),
+        Item("a.three", "c", "c", "Charlie", 2, 1),
+        Item("app.quit", "q", "q", "Quit", 5, -1),
+        Item("screen.help", "?", "?", "Help", 4, -1),
+    ]
+    actions, essentials = fit(items, 34)
+    assert [i.label for i in essentials] == ["Help", "Quit"]  # always, in this order
+    assert [i.label for i in actions] == ["Bravo", "Charlie"]  # by rank, shown in order; Alpha left out
+    assert sum(i.width for i in actions + essentials) + 2 * 3 <= 34
+
+
+def test_outputs_note_reads_files_and_the_workers_refusal(tmp_path: Path) -> None:
+    import os
+
+    from motools_tui.core.outputs import PENDING, outputs_note
+
+    home = tmp_path / ".motools"
+    (home / "workers").mkdir(parents=True)
+    spec = HELLO + "output:\n  results_path: out.csv\n"
+    sweep = {"name": "s", "status": "finished", "spec_yaml": spec, "workdir": str(tmp_path), "finished_at": NOW}
+    assert outputs_note(home, {**sweep, "status": "failed"}, NOW) is None
+    assert outputs_note(home, sweep, NOW + 1) == PENDING  # the worker writes them after the end
+    (home / "workers" / "s.log").write_text(
+        "x ERROR motools.worker: the spec's output files were not written: out.csv already exists\n"
+    )
+    assert "out.csv not written: out.csv already exists" in outputs_note(home, sweep, NOW + 1)
+    (tmp_path / "out.csv").write_text("a\n")
+    os.utime(tmp_path / "out.csv", (NOW + 2, NOW + 2))
+    assert outputs_note(home, sweep, NOW + 3) == "output: wrote out.csv"

@@ -103,6 +103,31 @@ def _run_id(app: Any, idx: int, sweep: str = "lr-seeds-2") -> int:
     return int(store.runs(store.get_sweep(sweep)["id"])[idx]["id"])
 
 
+async def _help_end(pilot: Any) -> None:
+    """The help scrolled to its last line."""
+    await _specs("question_mark")(pilot)
+    await pilot.press("end")
+    await pilot.pause(0.1)
+
+
+async def _interrupted(pilot: Any) -> None:
+    """lr-seeds-2 whose worker (on this host) has died."""
+    import socket
+    import sqlite3
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    store = pilot.app.ctx.store.open()
+    with sqlite3.connect(store.db_path) as conn:
+        conn.execute(
+            "UPDATE sweeps SET worker_pid = ?, worker_host = ?, worker_token = NULL WHERE name = 'lr-seeds-2'",
+            (proc.pid, socket.gethostname()),
+        )
+    await _on("sweep", lambda app: app.open_sweep("lr-seeds-2"))(pilot)
+
+
 async def _editor_with_problems(pilot: Any) -> None:
     await _select_hello_world(pilot)
     await pilot.press("e")
@@ -123,7 +148,6 @@ async def _error_modal(pilot: Any) -> None:
 
 
 BOTH = ((80, 24), (120, 40))
-WIDE = ((120, 40),)
 CASES: dict[str, tuple[Callable[[Any], Awaitable[None]], tuple[tuple[int, int], ...]]] = {
     "specs": (_specs(), BOTH),
     "templates": (_specs("n"), BOTH),
@@ -133,30 +157,21 @@ CASES: dict[str, tuple[Callable[[Any], Awaitable[None]], tuple[tuple[int, int], 
     "export_path": (_specs("o"), BOTH),
     "duplicate_prompt": (_specs("d"), BOTH),
     "help": (_specs("question_mark"), BOTH),
+    "help_end": (_help_end, BOTH),
     "error": (_error_modal, BOTH),
     "sweeps": (_on("sweeps", lambda app: app.open_sweeps()), BOTH),
     "sweep": (_on("sweep", lambda app: app.open_sweep("lr-seeds-2"), "right"), BOTH),
-    "sweep_list_view": (_on("sweep", lambda app: app.open_sweep("lr-seeds-2"), "v"), WIDE),
-    "detail_error": (
-        _on(
-            "detail",
-            lambda app: app.open_run("lr-seeds-2", _run_id(app, 2)),
-            "2",
-        ),
-        BOTH,
-    ),
-    "detail_artifacts": (
-        _on(
-            "detail",
-            lambda app: app.open_run("lr-seeds-2", _run_id(app, 0)),
-            "3",
-        ),
-        WIDE,
-    ),
+    "sweep_list_view": (_on("sweep", lambda app: app.open_sweep("lr-seeds-2"), "v"), BOTH),
+    "sweep_finished": (_on("sweep", lambda app: app.open_sweep("lr-seeds-1")), BOTH),
+    "sweep_interrupted": (_interrupted, BOTH),
+    "detail_error": (_on("detail", lambda app: app.open_run("lr-seeds-2", _run_id(app, 2)), "2"), BOTH),
+    "detail_artifacts": (_on("detail", lambda app: app.open_run("lr-seeds-2", _run_id(app, 0)), "3"), BOTH),
+    "detail_samples": (_on("detail", lambda app: app.open_run("lr-seeds-2", _run_id(app, 0)), "5"), BOTH),
     "results_table": (_results(), BOTH),
-    "results_ci": (_results("2"), WIDE),
+    "results_ci": (_results("2"), BOTH),
     "results_chart": (_results("3"), BOTH),
-    "results_heatmap": (_results("h"), WIDE),
+    "results_heatmap": (_results("h"), BOTH),
+    "results_compare": (_results("4"), BOTH),
     "results_group_by": (_results("2", "g"), BOTH),
 }
 PARAMS = [
