@@ -171,7 +171,7 @@ def load_spec_text(
 ) -> SweepSpec:
     """Validate a spec document: the one entry for files, the app's import and its editor.
 
-    Callables outside ``mozoo``/``motools`` and the trusted modules (``home``'s config) are
+    Callables outside ``motools``, installed motools content and the trusted modules are
     refused before anything is imported (:class:`UntrustedSpecError`, which lists them), unless
     ``trust`` is set, which trusts their modules for good.
     """

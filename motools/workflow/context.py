@@ -94,7 +94,7 @@ class StepContext:
     async def load_atom(self, atom_id: str) -> Atom:
         return await self._services.load_atom(atom_id)
 
-    async def record_eval(self, result: EvalResult, kind: str = "eval_results") -> Atom:
+    async def record_eval(self, result: EvalResult, kind: str = "evaluation") -> Atom:
         """Store an evaluation's result as an atom and record its metrics and every sample's
         scores, so collation, ``sweep show``/``export`` and the app find them. Return the atom
         (a step returns it as one of its outputs)."""

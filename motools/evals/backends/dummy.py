@@ -46,7 +46,7 @@ class DummyEvalBackend:
         if request.limit is not None:
             samples = samples[: request.limit]
         maybe_fail(
-            "evaluate_model",
+            "evaluation",
             float(request.options.get("transient_failure_rate") or 0.0),
             float(request.options.get("permanent_failure_rate") or 0.0),
         )

@@ -94,7 +94,7 @@ async def evaluate_model(ctx: StepContext, config: EvaluateModelConfig, inputs: 
         options=_simulation_options(config),
     )
     result = await backend.evaluate(ctx, request)
-    atom = await ctx.record_eval(result)
+    atom = await ctx.record_eval(result, kind="eval_results")
     shown = ", ".join(f"{k}={v:.3f}" for k, v in result.metrics.items())
     ctx.log(f"{result.task}: {shown}")
     return {"eval_results": atom}
