@@ -222,6 +222,18 @@ class ReadModel:
             (json.dumps(sorted(set(atom_ids))),),
         )
 
+    def sample_table(self, atom_ids: Iterable[str]) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """Every score of every sample with its answer and target, as ``(columns, tuples)`` for a
+        data frame (plain tuples: a million rows must not become a million dicts)."""
+        cur = self.conn.execute(
+            "SELECT c.atom_id, c.task, c.sample_id, c.epoch, c.name, c.value, c.text, s.answer, s.target "
+            "FROM sample_scores c LEFT JOIN samples s ON s.atom_id = c.atom_id AND s.task = c.task "
+            "AND s.sample_id = c.sample_id AND s.epoch = c.epoch "
+            "WHERE c.atom_id IN (SELECT value FROM json_each(?))",
+            (json.dumps(sorted(set(atom_ids))),),
+        )
+        return [d[0] for d in cur.description], [tuple(r) for r in cur.fetchall()]
+
     # -- atoms --------------------------------------------------------------------------------
     def atom(self, atom_id: str) -> Row | None:
         return self.one("SELECT * FROM atoms WHERE id = ?", (atom_id,))
