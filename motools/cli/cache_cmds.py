@@ -18,7 +18,7 @@ def register(sub: Any) -> None:
         ("clear", "forget cached results, so those steps run again next time"),
     ):
         cmd = s.add_parser(verb, help=text)
-        cmd.add_argument("--step", help="only this step's results (e.g. evaluate_model)")
+        cmd.add_argument("--step", help="only this step's results")
         cmd.add_argument("--sweep", metavar="NAME", help="only results produced by this sweep's runs")
         cmd.set_defaults(func=cmd_list if verb == "list" else cmd_clear)
 

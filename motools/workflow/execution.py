@@ -90,7 +90,9 @@ class SweepExecution:
                 records.event(None, None, "cancelled before it started: nothing ran")
             else:
                 records.event(None, None, f"sweep started: {len(self.plans)} runs, max_parallel {self.max_parallel}")
-                finished_before = await asyncio.to_thread(self._finished_states)
+                # --rerun/--no-cache ask for new results: finished runs run again (cache hits aside).
+                forced = self.options.cache.forces_work
+                finished_before = {} if forced else await asyncio.to_thread(self._finished_states)
                 await self._run_all(runner, services, states, finished_before)
         finally:
             self.lease.release()

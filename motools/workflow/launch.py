@@ -272,6 +272,12 @@ async def run_sweep(
     runs only the configs that grid values added since).
     """
     _check_arguments(max_parallel=max_parallel, retries=retries, retry_backoff_s=retry_backoff_s)
+    from motools.names import check_name
+
+    if name is not None:
+        check_name(name, "sweep name")
+    if spec_name is not None:
+        check_name(spec_name, "spec name")
     wf = resolve_workflow(workflow)
     store = store or await asyncio.to_thread(open_store)
     if input_atoms:
