@@ -147,18 +147,28 @@ async def score_answers(
     per_sample: list[dict[str, InspectSampleScore]] = []
     kept: list[SampleScore] = []
     answers = list(answers)
+    # Prompts and replies repeat (a simulated model has few distinct replies): build each once.
+    prompts: dict[int, list[Any]] = {}
+    replies: dict[str, tuple[Any, Any]] = {}
     for sample, epoch, completion in answers:
-        prompt = sample.input if isinstance(sample.input, str) else ""
-        messages = sample.input if isinstance(sample.input, list) else [ChatMessageUser(content=prompt)]
+        messages = prompts.get(id(sample))
+        if messages is None:
+            text = sample.input if isinstance(sample.input, str) else ""
+            messages = list(sample.input) if isinstance(sample.input, list) else [ChatMessageUser(content=text)]
+            prompts[id(sample)] = messages
+        reply = replies.get(completion)
+        if reply is None:
+            reply = (ChatMessageAssistant(content=completion), ModelOutput.from_content(str(model), completion))
+            replies[completion] = reply
         state = TaskState(
             model=model,
             sample_id=sample.id,
             epoch=epoch,
             input=sample.input,
-            messages=[*messages, ChatMessageAssistant(content=completion)],
+            messages=[*messages, reply[0]],
             target=Target(sample.target),
             choices=sample.choices,
-            output=ModelOutput.from_content(str(model), completion),
+            output=reply[1].model_copy(),
             metadata=sample.metadata or {},
         )
         found: dict[str, Score] = {}
