@@ -138,13 +138,12 @@ def _collate_states(
 
 def _declared_filter(store: Store, sweep: dict[str, Any]) -> set[tuple[str, str]] | None:
     """The ``(step, output)`` pairs a stored sweep's workflow declares as results, if it can be loaded."""
-    from motools.specs import parse_spec_text
-    from motools.workflow.registry import resolve_workflow
+    from motools.errors import MotoolsError
+    from motools.workflow.launch import sweep_workflow
 
     try:
-        spec = parse_spec_text(sweep["spec_yaml"], resolve=False)
-        declared = resolve_workflow(spec.workflow).result_outputs
-    except Exception:  # the workflow's module is not importable here: take any output with metrics
+        declared = sweep_workflow(sweep)[0].result_outputs
+    except MotoolsError:  # the workflow's module is not importable here: take any output with metrics
         return None
     return set(declared) or None
 

@@ -119,14 +119,13 @@ def _check_parallel(n: int | None) -> None:
 def _check_rerun(store: Store, name: str, args: argparse.Namespace) -> None:
     """``--rerun`` must name steps of the sweep's workflow (a typo must not silently re-run nothing)."""
     from motools.errors import MotoolsError
-    from motools.specs import parse_spec_text
-    from motools.workflow.registry import resolve_workflow
+    from motools.workflow.launch import sweep_workflow
 
     wanted = _cache_policy(args).rerun
     if not wanted:
         return
-    spec = parse_spec_text(store.get_sweep(name)["spec_yaml"], resolve=False)
-    steps = [s.name for s in resolve_workflow(spec.workflow).steps]
+    workflow, _ = sweep_workflow(store.get_sweep(name))
+    steps = [s.name for s in workflow.steps]
     unknown = sorted(wanted - set(steps))
     if unknown:
         raise MotoolsError(

@@ -441,3 +441,34 @@ def test_output_is_checked_before_any_run(tmp_path: Path, store, capsys) -> None
     bad.write_text(local.read_text().replace("results_path: results/hello_world.csv", "results_pth: x.csv"))
     assert main(["sweep", "run", str(bad)]) == 2
     assert "output.results_pth" in capsys.readouterr().err
+
+
+def test_a_python_launched_sweep_of_a_user_workflow_resumes_from_anywhere(tmp_path: Path) -> None:
+    folder = tmp_path / "experiment"
+    shutil.copytree(LABEXP, folder / "labexp", ignore=shutil.ignore_patterns("__pycache__"))
+    home = tmp_path / ".motools"
+    script = (
+        "import asyncio\nfrom motools.workflow import run_sweep\nfrom labexp.workflows import persona_workflow\n"
+        "asyncio.run(run_sweep(persona_workflow, {'judge_persona': {'task': 'labexp.tasks:persona'}}, "
+        "{'make_persona.p_persona': [0.3, 0.7]}, name='py'))\n"
+    )
+    env = {**__import__("os").environ, "MOTOOLS_HOME": str(home)}
+    made = subprocess.run(
+        [sys.executable, "-c", script], cwd=folder, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert made.returncode == 0, made.stderr
+    # From another folder, a new process finds the workflow through the sweep's recorded import paths.
+    again = motools_run("sweep", "resume", "py", "--rerun", "judge_persona", "--quiet", home=home, cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert rows(home, "SELECT COUNT(*) FROM steps WHERE name='judge_persona' AND cached=0")[0][0] == 2
+
+
+def test_a_detached_sweep_writes_the_specs_outputs(tmp_path: Path) -> None:
+    local, text = quick_example(tmp_path)
+    local.write_text(text + "output:\n  results_path: results/out.csv\n")
+    home = tmp_path / ".motools"
+    started = motools_run("sweep", "run", str(local), "--name", "d", "--detach", home=home, cwd=tmp_path)
+    assert started.returncode == 0, started.stderr
+    wait_for(lambda: (tmp_path / "results" / "out.csv").exists())
+    table = pd.read_csv(tmp_path / "results" / "out.csv")
+    assert len(table) == 3 and "accuracy" in table.columns
