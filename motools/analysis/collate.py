@@ -216,20 +216,15 @@ def _sample_frame(
         for r, p in zip(runs, params, strict=True)
         for atom_id in atoms_of.get(r["id"], [])
     ]
-    columns, tuples = read.sample_table({link["atom_id"] for link in links})
+    score_names, columns, tuples = read.sample_table({link["atom_id"] for link in links})
     if not links or not tuples:
         return pd.DataFrame(columns=[*param_cols, *lead, "answer", "target"])
-    long = pd.DataFrame.from_records(tuples, columns=columns)
-    long["v"] = long["value"].astype(object).where(long["value"].notna(), long["text"])
-    keys = ["atom_id", "task", "sample_id", "epoch"]
-    score_names = list(dict.fromkeys(long["name"]))
-    wide = long.pivot(index=keys, columns="name", values="v")[score_names]
-    for col in score_names:  # numbers stay numbers; a column with text keeps its text
-        numeric = pd.to_numeric(wide[col], errors="coerce")
-        if numeric.notna().sum() == wide[col].notna().sum():
-            wide[col] = numeric
-    texts = long.drop_duplicates(keys).set_index(keys)[["answer", "target"]]
-    per_atom = wide.join(texts).reset_index()
+    per_atom = pd.DataFrame.from_records(tuples, columns=columns)
+    for col in score_names:  # numbers stay numbers; a column holding text keeps its text
+        if per_atom[col].dtype == object:
+            numeric = pd.to_numeric(per_atom[col], errors="coerce")
+            if numeric.notna().sum() == per_atom[col].notna().sum():
+                per_atom[col] = numeric
     frame = pd.DataFrame(links).merge(per_atom, on="atom_id", how="inner")
     frame = frame.sort_values(["run", "task", "epoch", "sample_id"], kind="stable").reset_index(drop=True)
     return frame[[*param_cols, *lead, *score_names, "answer", "target"]]
