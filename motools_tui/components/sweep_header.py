@@ -102,7 +102,7 @@ class SweepHeader(Widget):
             parts.append(" for the results")
             if status != Status.FINISHED:
                 parts += [", ", ("t", "bold $accent"), " to retry the rest"]
-            if m.sweep.get("message"):
+            if m.sweep.get("message") and status == Status.FAILED and not m.counts.get(Status.FAILED):
                 parts.append((f" · {safe_text(m.sweep['message'])}", "$error"))
             if self.outputs_note:
                 parts.append((f" · {self.outputs_note}", "dim"))

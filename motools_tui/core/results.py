@@ -18,7 +18,7 @@ from motools.evals.metrics import primary_metrics
 from motools.params import param_labels
 from motools.status import Status
 from motools.text import format_value
-from motools_tui.core.table import TableData, is_missing
+from motools_tui.core.table import TableData, is_missing, sort_rows
 
 LEAD_COLS = ("run", "status", "task")
 SAMPLE_META = ("sample_id", "epoch", "answer", "target", "explanation")
@@ -155,6 +155,18 @@ class ResultsState:
     @property
     def shown_rows(self) -> int:
         return len(self.order) if self.order is not None else (len(self.data.table) if self.data else 0)
+
+
+def select(data: ResultsData, expr: str = "", sort: tuple[str, bool] | None = None) -> list[int]:
+    """Positions of the rows matching ``expr`` (the CLI's ``--where`` syntax,
+    :func:`motools.analysis.filters.filter_frame`), sorted by ``sort``. ``ValueError`` for a
+    bad expression. Without a filter, no pandas is needed."""
+    positions: list[int] | range = range(len(data.table))
+    if (expr or "").strip():
+        from motools.analysis.filters import filter_frame
+
+        positions = [int(i) for i in filter_frame(data.frame(), expr).index]
+    return sort_rows(data.table, positions, sort)
 
 
 # -- the analysis, on the rows the table shows ---------------------------------------------------
@@ -368,5 +380,6 @@ __all__ = [
     "default_group_cols",
     "load",
     "load_samples",
+    "select",
     "shown_frame",
 ]

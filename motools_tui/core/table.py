@@ -1,30 +1,20 @@
-"""A table as the app shows it: raw values, their text, and views (filter, sort) over every row.
+"""A table as the app shows it: raw values, their text on demand, and sorted views of its rows.
 
-Pure Python (no pandas): filtering and sorting 10,000 rows takes milliseconds, so every row
-stays reachable without loading the analysis stack. Cells are formatted once
-(:func:`motools.text.format_value`); a view is a list of row positions.
+Pure Python (no pandas): a 10,000-row table is ready and sorted in milliseconds, so every row
+stays reachable without loading the analysis stack. Cells are formatted when first shown
+(:func:`motools.text.format_value`); a view is a list of row positions. Filters use the one
+syntax of the CLI's ``--where`` (:func:`motools_tui.core.results.select`).
 """
 
 from __future__ import annotations
 
 import math
-import operator
-import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from motools.text import format_value
 
-_OPS: dict[str, Callable[[Any, Any], bool]] = {
-    "<=": operator.le,
-    ">=": operator.ge,
-    "!=": operator.ne,
-    "=": operator.eq,
-    "<": operator.lt,
-    ">": operator.gt,
-}
-_EXPR = re.compile(r"^\s*([A-Za-z0-9_./-]+)\s*(<=|>=|!=|=|<|>)\s*(.+?)\s*$")
 MAX_WIDTH = 40
 WIDTH_SAMPLE = 2_000
 
@@ -97,72 +87,20 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def select(
-    table: TableData, expr: str = "", sort: tuple[str, bool] | None = None, among: Sequence[int] | None = None
-) -> list[int]:
-    """Positions of the rows matching ``expr`` (see :func:`matcher`), sorted by ``sort``
-    (column, descending; missing values last). Raises ValueError for a bad expression."""
-    keep = matcher(table, expr)
-    positions = [i for i in (range(len(table)) if among is None else among) if keep(i)]
-    if sort is not None and sort[0] in table.columns:
-        c = table.index(sort[0])
-        column = [r[c] for r in table.rows]
-        present = [i for i in positions if not is_missing(column[i])]
-        missing = [i for i in positions if is_missing(column[i])]
-        if table.numeric[c]:
-            present.sort(key=lambda i: column[i], reverse=sort[1])
-        else:
-            present.sort(key=lambda i: str(column[i]), reverse=sort[1])
-        positions = present + missing
-    return positions
+def sort_rows(table: TableData, positions: Sequence[int], sort: tuple[str, bool] | None) -> list[int]:
+    """``positions`` sorted by ``sort`` (column, descending), missing values last, stable."""
+    positions = list(positions)
+    if sort is None or sort[0] not in table.columns:
+        return positions
+    c = table.index(sort[0])
+    column = [r[c] for r in table.rows]
+    present = [i for i in positions if not is_missing(column[i])]
+    missing = [i for i in positions if is_missing(column[i])]
+    if table.numeric[c]:
+        present.sort(key=lambda i: column[i], reverse=sort[1])
+    else:
+        present.sort(key=lambda i: str(column[i]), reverse=sort[1])
+    return present + missing
 
 
-def matcher(table: TableData, expr: str) -> Callable[[int], bool]:
-    """A test of row positions for ``expr``: ``col=value``, ``col>0.5``, ``col!=x`` (several
-    joined by ``,`` or ``and``), or plain text found in any cell (case-insensitive)."""
-    expr = (expr or "").strip()
-    if not expr:
-        return lambda i: True
-    tests: list[Callable[[int], bool]] = []
-    for part in (p for p in re.split(r",|\band\b", expr) if p.strip()):
-        m = _EXPR.match(part)
-        if m is None:
-            needle = part.strip().lower()
-            lowered: list[str] | None = None
-
-            def text_test(i: int, needle: str = needle) -> bool:
-                nonlocal lowered
-                if lowered is None:
-                    lowered = ["\t".join(table.cells(r)).lower() for r in range(len(table))]
-                return needle in lowered[i]
-
-            tests.append(text_test)
-            continue
-        col, op, raw = m.groups()
-        if col not in table.columns:
-            raise ValueError(f"no column {col!r}; columns: {', '.join(table.columns)}")
-        c = table.index(col)
-        wanted: Any = raw.strip("'\"")
-        compare = _OPS[op]
-        if table.numeric[c]:
-            try:
-                wanted = float(wanted)
-            except ValueError:
-                raise ValueError(f"{col} is numeric; {raw!r} is not a number") from None
-
-            def num_test(i: int, c: int = c, wanted: float = wanted, compare: Any = compare) -> bool:
-                v = table.rows[i][c]
-                return not is_missing(v) and bool(compare(float(v), wanted))
-
-            tests.append(num_test)
-        else:
-
-            def str_test(i: int, c: int = c, wanted: str = str(wanted), compare: Any = compare) -> bool:
-                v = table.rows[i][c]
-                return bool(compare("" if v is None else str(v), wanted))
-
-            tests.append(str_test)
-    return lambda i: all(t(i) for t in tests)
-
-
-__all__ = ["TableData", "is_missing", "matcher", "select"]
+__all__ = ["TableData", "is_missing", "sort_rows"]

@@ -31,7 +31,7 @@ from motools_tui.components.virtual_table import VirtualTable
 from motools_tui.context import AppContext
 from motools_tui.core import results as core
 from motools_tui.core.results import ResultsData, ResultsState, View
-from motools_tui.core.table import TableData, select
+from motools_tui.core.table import TableData, sort_rows
 from motools_tui.messages import Polled
 from motools_tui.screens.base import BaseScreen
 
@@ -221,16 +221,16 @@ CSV); i writes the CI table, p the chart. Existing files are replaced only after
     @staticmethod
     def _positions(data: ResultsData, view: View) -> list[int] | None:
         try:
-            return select(data.table, view.filter) if view.filter else None
+            return core.select(data, view.filter) if view.filter else None
         except ValueError:
             return None
 
     # table ------------------------------------------------------------------------------------
     def _select(self, data: ResultsData, view: View) -> tuple[ResultsData, View, list[int], str | None]:
         try:
-            return data, view, select(data.table, view.filter, view.sort), None
+            return data, view, core.select(data, view.filter, view.sort), None
         except ValueError as exc:
-            return data, view, select(data.table, "", view.sort), str(exc)
+            return data, view, core.select(data, "", view.sort), str(exc)
 
     def _selected(self, result: tuple[ResultsData, View, list[int], str | None]) -> None:
         data, view, order, error = result
@@ -325,7 +325,7 @@ CSV); i writes the CI table, p the chart. Existing files are replaced only after
             shown,
             ("   (g: group by, m: metric)", "dim"),
         )
-        order = select(st.ci, "", view.ci_sort) if view.ci_sort else None
+        order = sort_rows(st.ci, range(len(st.ci)), view.ci_sort) if view.ci_sort else None
         marks: dict[int, str] = {}
         if st.best is not None:
             best, close = st.best.rows(st.ci)

@@ -35,33 +35,16 @@ class RunRead:
 
 
 def sample_table(read: Any, sweep_id: int, run_id: int) -> TableData | None:
-    """Every scored sample of the run's evaluation results: sample id, epoch, one column per
-    score (``<scorer>`` or ``<scorer>/<key>``), answer, target (None: no results yet)."""
+    """Every scored sample of the run's evaluation results (``ReadModel.sample_table``): sample
+    id, epoch, one column per score (``<scorer>`` or ``<scorer>/<key>``), answer, target; the
+    task too when there are several. None: no results yet."""
     atoms = [a["atom_id"] for a in read.result_atoms(sweep_id, run_ids=[run_id])]
     if not atoms:
         return None
-    samples = read.sample_rows(atoms)
-    scores = read.sample_score_rows(atoms)
-    names: list[str] = []
-    values: dict[tuple[Any, ...], dict[str, Any]] = {}
-    for s in scores:
-        if s["name"] not in names:
-            names.append(s["name"])
-        key = (s["atom_id"], s["task"], s["sample_id"], s["epoch"])
-        values.setdefault(key, {})[s["name"]] = s["value"] if s["value"] is not None else s["text"]
-    if not names:
-        names = ["score"]
-        for s in samples:
-            values[(s["atom_id"], s["task"], s["sample_id"], s["epoch"])] = {"score": s["score"]}
-    tasks = {s["task"] for s in samples}
-    lead = ["task"] if len(tasks) > 1 else []
-    rows = []
-    for s in samples:
-        key = (s["atom_id"], s["task"], s["sample_id"], s["epoch"])
-        got = values.get(key, {})
-        task = [s["task"]] if lead else []
-        rows.append((*task, s["sample_id"], s["epoch"], *(got.get(n) for n in names), s["answer"], s["target"]))
-    return TableData([*lead, "sample_id", "epoch", *names, "answer", "target"], rows)
+    _names, columns, rows = read.sample_table(atoms)
+    drop = {"atom_id"} | ({"task"} if len({r[1] for r in rows}) <= 1 else set())
+    keep = [i for i, c in enumerate(columns) if c not in drop]
+    return TableData([columns[i] for i in keep], [tuple(r[i] for i in keep) for r in rows])
 
 
 class RunDetailScreen(BaseScreen):

@@ -114,7 +114,7 @@ column.
                 n = row["n_cancelled_shown"] if status == Status.CANCELLED else row[f"n_{status.value}"]
                 if n and not (status == Status.RUNNING and row["shown"] != Status.RUNNING):
                     runs += f" {SYMBOLS[status]} {n}"
-            note = truncate(first_line(row.get("message")), 48) if row.get("message") else ""
+            note = truncate(first_line(row.get("message")), 48) if _unexplained(row) else ""
             shown.append(
                 (
                     row["name"],
@@ -165,3 +165,9 @@ column.
 
     def action_specs(self) -> None:
         self.ask(Navigate.OpenSpecs())
+
+
+def _unexplained(row: dict[str, Any]) -> bool:
+    """A failed sweep none of whose runs failed: its message says why (the worker could not
+    start). Other messages (an end summary) repeat the runs column."""
+    return bool(row.get("message")) and row["shown"] == Status.FAILED and not row["n_failed"]
