@@ -7,7 +7,8 @@ made and talks to the app only through messages (:mod:`motools_tui.messages`).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from pathlib import Path
+from typing import Any, TypeVar
 
 from textual import events
 from textual.binding import Binding
@@ -18,6 +19,8 @@ from textual.worker import get_current_worker
 from motools_tui.context import AppContext
 from motools_tui.messages import Act, Polled, StoreChanged
 from motools_tui.polling import PollLoop
+
+W = TypeVar("W")
 
 
 class BaseScreen(Screen):
@@ -34,6 +37,7 @@ class BaseScreen(Screen):
         super().__init__()
         self.ctx = ctx
         self.polls: list[PollLoop] = []
+        self._watcher: Any = None
 
     # -- talking to the app -------------------------------------------------------------------
     def ask(self, message: Message) -> None:
@@ -99,6 +103,14 @@ class BaseScreen(Screen):
         loop.start()
         return loop
 
+    def own_watcher(self, make: Callable[[Path], W]) -> W:
+        """The screen's watcher (``motools.store.watch``), made on first use from the poll
+        thread (after opening the store, so its schema exists) and closed with the screen."""
+        if self._watcher is None:
+            self.ctx.store.open()
+            self._watcher = make(self.ctx.store.db_path)
+        return self._watcher
+
     def kick(self) -> None:
         """Poll now."""
         for loop in self.polls:
@@ -123,6 +135,10 @@ class BaseScreen(Screen):
     def on_unmount(self) -> None:
         for loop in self.polls:
             loop.stop()
+        watcher, self._watcher = self._watcher, None
+        if watcher is not None:
+            with watcher.lock:  # the poll thread may still be inside a query
+                watcher.close()
 
 
 def _call(app: Any, back: Callable[..., Any], cb: Callable[[Any], Any], value: Any) -> None:

@@ -121,16 +121,11 @@ unsaved changes).
 
         self.saving = False
         if isinstance(exc, UntrustedSpecError):
-            from motools_tui.modals.confirm import ConfirmModal
+            from motools_tui.modals.confirm import trust_modal
 
             self._status("not saved: the spec names code that is not trusted yet", "$warning")
-            listed = "\n".join(f"  {c}" for c in exc.callables)
             self.app.push_screen(
-                ConfirmModal(
-                    "Trust this code?",
-                    f"This spec would import and run:\n{listed}\nOnly trust code you have read.",
-                    yes="Trust and save",
-                ),
+                trust_modal("This spec", exc.callables, "Trust and save"),
                 lambda yes: self.action_save(trust=True) if yes else None,
             )
             return

@@ -109,7 +109,6 @@ CSV); i writes the CI table, p the chart. Existing files are replaced only after
         self.sweep_name = name
         self.state = ResultsState()
         self._finished_seen: Any = None
-        self._watcher: Any = None
         self._samples: tuple[Any, core.Samples] | None = None
         self._compare_wanted = False
 
@@ -134,12 +133,6 @@ CSV); i writes the CI table, p the chart. Existing files are replaced only after
         tab.table.focus()
         self.poll(self._read, Polled.Results, self.ctx.settings.results_interval)
 
-    def on_unmount(self) -> None:
-        super().on_unmount()
-        if self._watcher is not None:
-            with self._watcher.lock:
-                self._watcher.close()
-
     # -- loading ------------------------------------------------------------------------------
     def _read(self, force: bool) -> tuple[ResultsData, View, list[int], str | None] | None:
         """The table, read again when runs finished, with its rows selected for the current
@@ -153,13 +146,11 @@ CSV); i writes the CI table, p the chart. Existing files are replaced only after
         from motools.status import TERMINAL
         from motools.store.watch import Watcher
 
-        if self._watcher is None:
-            self.ctx.store.open()
-            self._watcher = Watcher(self.ctx.store.db_path)
-        with self._watcher.lock:
-            if not self._watcher.changed() and not force:
+        watcher = self.own_watcher(Watcher)
+        with watcher.lock:
+            if not watcher.changed() and not force:
                 return None
-            read = self._watcher.read
+            read = watcher.read
             sweep = read.sweep(self.sweep_name)
             if sweep is None:
                 raise ValueError(f"no sweep named {self.sweep_name!r}")
@@ -606,44 +597,38 @@ CSV); i writes the CI table, p the chart. Existing files are replaced only after
         else:
             self._export_table()
 
+    def _export_csv(self, what: str, name: str, data: Any) -> None:
+        """Write ``data`` (CSV bytes, or a callable making them in the export's thread)."""
+        if data is None:
+            self.notify(f"No {what} yet", severity="warning")
+            return
+
+        def write(path: Path, force: bool, make_dirs: bool) -> Path:
+            from motools.fileio import write_file
+
+            payload = data() if callable(data) else data
+            return write_file(path, lambda fh: fh.write(payload), force=force, make_dirs=make_dirs)
+
+        self._export(f"Write the {what} as CSV", name, (".csv",), write)
+
     def _export_table(self) -> None:
         st = self.state
-        if st.data is None or st.order is None:
-            self.notify("No results yet", severity="warning")
-            return
-        table, order = st.data.table, list(st.order)
-        self._export(
-            "Write the results table (rows shown) as CSV",
-            f"{self.sweep_name}.csv",
-            (".csv",),
-            lambda p, force, make_dirs: _write_bytes(p, core.csv_bytes(table, order), force, make_dirs),
+        table, order = (st.data.table, list(st.order)) if st.data and st.order is not None else (None, None)
+        self._export_csv(
+            "results table (rows shown)", f"{self.sweep_name}.csv", table and (lambda: core.csv_bytes(table, order))
         )
 
     def action_export_ci(self) -> None:
         st = self.state
-        if st.ci_frame is None:
-            self.notify("No CI table yet", severity="warning")
-            return
         frame = st.ci_frame
-        self._export(
-            "Write the CI table as CSV",
-            f"{self.sweep_name}-ci-{st.view.metric}.csv",
-            (".csv",),
-            lambda p, force, make_dirs: _write_bytes(p, core.frame_csv_bytes(frame), force, make_dirs),
-        )
+        csv = None if frame is None else (lambda: core.frame_csv_bytes(frame))
+        self._export_csv("CI table", f"{self.sweep_name}-ci-{st.view.metric}.csv", csv)
 
     def _export_compare(self) -> None:
         st = self.state
-        if st.compare_frame is None:
-            self.notify("No comparison yet", severity="warning")
-            return
         frame = st.compare_frame
-        self._export(
-            "Write the comparison as CSV",
-            f"{self.sweep_name}-compare-{st.compare_value}.csv",
-            (".csv",),
-            lambda p, force, make_dirs: _write_bytes(p, core.frame_csv_bytes(frame), force, make_dirs),
-        )
+        csv = None if frame is None else (lambda: core.frame_csv_bytes(frame))
+        self._export_csv("comparison", f"{self.sweep_name}-compare-{st.compare_value}.csv", csv)
 
     def action_export_png(self) -> None:
         st = self.state
@@ -663,12 +648,6 @@ CSV); i writes the CI table, p the chart. Existing files are replaced only after
             return save_figure(draw_matplotlib(chart), path, force=force, make_dirs=make_dirs)
 
         self._export("Write the chart (PNG, SVG or PDF; drawn by matplotlib)", name, (".png", ".svg", ".pdf"), write)
-
-
-def _write_bytes(path: Path, data: bytes, force: bool, make_dirs: bool) -> Path:
-    from motools.fileio import write_file
-
-    return write_file(path, lambda fh: fh.write(data), force=force, make_dirs=make_dirs)
 
 
 def _heat_y(data: Any, view: View) -> str | None:

@@ -75,7 +75,6 @@ evaluation: sample id, epoch, each score, answer and target.
         self.run_id = run_id
         self.run: dict[str, Any] = {}
         self.sweep: dict[str, Any] = {}
-        self.watcher: RunWatcher | None = None
         self.names: dict[str, str] = {}
         self._last_steps: list[dict[str, Any]] = []
         self._config_shown = False
@@ -104,24 +103,15 @@ evaluation: sample id, epoch, each score, answer and target.
         self.poll(self._read, Polled.Run, self.ctx.settings.poll_interval)
         self.set_interval(1.0, self._tick)
 
-    def on_unmount(self) -> None:
-        super().on_unmount()
-        watcher, self.watcher = self.watcher, None
-        if watcher is not None:
-            with watcher.lock:
-                watcher.close()
-
     def _read(self, force: bool) -> RunRead | None:
-        if self.watcher is None:
-            self.ctx.store.open()
-            self.watcher = RunWatcher(self.ctx.store.db_path, self.run_id)
-        update = self.watcher.poll(force)
+        watcher = self.own_watcher(lambda path: RunWatcher(path, self.run_id))
+        update = watcher.poll(force)
         if update is None:
             return None
         samples = None
         if update.artifacts is not None:
-            with self.watcher.lock:
-                samples = sample_table(self.watcher.read, update.run["sweep_id"], self.run_id)
+            with watcher.lock:
+                samples = sample_table(watcher.read, update.run["sweep_id"], self.run_id)
         return RunRead(update, samples)
 
     @property

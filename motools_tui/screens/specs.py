@@ -84,7 +84,6 @@ lists every sweep, running or not.
         self.loaded = False
         self._select: str | None = None
         self._shown_key: list[tuple[str, str, str | None]] = []
-        self._watcher: Any = None
         self._left_width: int | str | None = None
 
     def compose(self) -> ComposeResult:
@@ -105,22 +104,12 @@ lists every sweep, running or not.
         if self.import_file:
             self.call_after_refresh(self._import, self.import_file, False, False, True)
 
-    def on_unmount(self) -> None:
-        super().on_unmount()
-        if self._watcher is not None:
-            with self._watcher.lock:
-                self._watcher.close()
-
     # -- data ---------------------------------------------------------------------------------
     def _read(self, force: bool) -> Any:
         from motools.liveness import shown_status
+        from motools.store.watch import ListWatcher
 
-        if self._watcher is None:
-            from motools.store.watch import ListWatcher
-
-            self.ctx.store.open()
-            self._watcher = ListWatcher(self.ctx.store.db_path)
-        rows = self._watcher.specs(force)
+        rows = self.own_watcher(ListWatcher).specs(force)
         if rows is None:
             return None
         now = self.ctx.clock()
@@ -335,7 +324,7 @@ lists every sweep, running or not.
         ``at_start`` (``--spec``): a spec already saved under that name is kept as it is."""
         from motools.specs import UntrustedSpecError
         from motools_tui.core.actions import import_spec
-        from motools_tui.modals.confirm import ConfirmModal
+        from motools_tui.modals.confirm import ConfirmModal, trust_modal
 
         ctx = self.ctx
 
@@ -346,13 +335,8 @@ lists every sweep, running or not.
 
         def failed(exc: BaseException) -> None:
             if isinstance(exc, UntrustedSpecError):
-                listed = "\n".join(f"  {c}" for c in exc.callables)
                 self.app.push_screen(
-                    ConfirmModal(
-                        "Trust this code?",
-                        f"{path} would import and run:\n{listed}\nOnly trust code you have read.",
-                        yes="Trust and import",
-                    ),
+                    trust_modal(path, exc.callables, "Trust and import"),
                     lambda yes: self._import(path, overwrite, True, at_start) if yes else None,
                 )
             elif isinstance(exc, FileExistsError):

@@ -75,7 +75,6 @@ does not stop it; if that worker dies, t resumes the rest.
         self.model = SweepModel(name)
         self.status_filter: str | None = None
         self.view_forced: str | None = None
-        self.watcher: SweepWatcher | None = None
         self._outputs: str | None = None
 
     def compose(self) -> ComposeResult:
@@ -89,20 +88,9 @@ does not stop it; if that worker dies, t resumes the rest.
         self.poll(self._read, Polled.Sweep, self.ctx.settings.poll_interval)
         self.set_interval(1.0, self._tick)
 
-    def on_unmount(self) -> None:
-        super().on_unmount()
-        if self.watcher is not None:
-            # The poll thread may still be inside a query; closing from here is safe with the lock.
-            watcher = self.watcher
-            self.watcher = None
-            with watcher.lock:
-                watcher.close()
-
     def _read(self, force: bool) -> SweepRead | None:
-        if self.watcher is None:
-            self.ctx.store.open()  # the schema must exist
-            self.watcher = SweepWatcher(self.ctx.store.db_path, self.sweep_name, self.ctx.clock)
-        update = self.watcher.poll(force)
+        watcher = self.own_watcher(lambda path: SweepWatcher(path, self.sweep_name, self.ctx.clock))
+        update = watcher.poll(force)
         sweep = update.sweep if update is not None else self.model.sweep
         outputs = self._outputs
         if sweep.get("status") in TERMINAL and (update is not None or outputs in (None, PENDING)):

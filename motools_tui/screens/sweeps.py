@@ -45,7 +45,6 @@ column.
     def __init__(self, ctx: AppContext) -> None:
         super().__init__(ctx)
         self.rows: list[dict[str, Any]] = []
-        self._watcher: Any = None
 
     def compose(self) -> ComposeResult:
         yield Static(Content.assemble(("motools", "bold"), "  sweeps"), id="title", classes="screen-title")
@@ -68,21 +67,12 @@ column.
         table.focus()
         self.poll(self._read, Polled.Sweeps, self.ctx.settings.list_interval)
 
-    def on_unmount(self) -> None:
-        super().on_unmount()
-        if self._watcher is not None:
-            with self._watcher.lock:
-                self._watcher.close()
-
     def _read(self, force: bool) -> Any:
         """Rows with their status as read; also when only a worker's liveness changed (a dead
         worker changes nothing in the store)."""
-        if self._watcher is None:
-            from motools.store.watch import ListWatcher
+        from motools.store.watch import ListWatcher
 
-            self.ctx.store.open()
-            self._watcher = ListWatcher(self.ctx.store.db_path)
-        rows = self._watcher.sweeps(force)
+        rows = self.own_watcher(ListWatcher).sweeps(force)
         if rows is None:
             if not any(r["status"] == Status.RUNNING for r in self.rows):
                 return None
