@@ -13,28 +13,41 @@ MOVING = "Moving: ↑↓←→, PgUp, PgDn, Home and End in every list, table an
 
 
 def key_rows(screen: Screen) -> list[tuple[str, str]]:
-    """(key, description) for every key the screen takes: its own bindings, those of the focused
-    widget and its containers (our widgets: bindings with ids; moving keys are one line of the
-    help, the same in every list), then the app's."""
+    """(key, description) for every key the screen takes: its own bindings (also those that do
+    nothing just now, marked so), those of the focused widget and its containers (our widgets:
+    bindings with ids; moving keys are one line of the help, the same in every list), then the
+    app's."""
     rows: list[tuple[str, str]] = []
     seen: set[str] = set()
     active = list(screen.active_bindings.values())
-    common = ("screen.back", "screen.help")
-    own = [a for a in active if a.node is screen and a.binding.id not in common]
-    app = [a for a in active if a.node is screen.app]
-    # Widgets' own keys, less the moves (one line below covers those everywhere).
-    widgets = [a for a in active if a.node is not screen and a.node is not screen.app and a.binding.show]
-    back_help = [a for a in active if a.node is screen and a.binding.id in common]
-    for _node, binding, _enabled, tooltip in [*own, *widgets, *back_help, *app]:
+    active_ids = {a.binding.id for a in active}
+
+    def add(binding: Binding, tooltip: str, note: str = "") -> None:
         if not binding.description or binding.id is None or binding.id in seen:
-            continue
+            return
         seen.add(binding.id)
         keys = binding.key.split(",")
         if len(keys) == 1:
             shown = screen.app.get_key_display(binding)
         else:
             shown = ", ".join(screen.app.get_key_display(Binding(k.strip(), "")) for k in keys)
-        rows.append((shown, tooltip or binding.description))
+        rows.append((shown, (tooltip or binding.description) + note))
+
+    common = ("screen.back", "screen.help")
+    own = [b for cls in type(screen).__mro__ for b in cls.__dict__.get("BINDINGS", []) if isinstance(b, Binding)]
+    for binding in own:
+        if binding.id not in common and binding.id:
+            add(binding, binding.tooltip, "" if binding.id in active_ids else " (not now)")
+    # Widgets' own keys, less the moves (one line below covers those everywhere).
+    for a in active:
+        if a.node is not screen and a.node is not screen.app and a.binding.show:
+            add(a.binding, a.tooltip)
+    for a in active:
+        if a.node is screen and a.binding.id in common:
+            add(a.binding, a.tooltip)
+    for a in active:
+        if a.node is screen.app:
+            add(a.binding, a.tooltip)
     return rows
 
 

@@ -314,7 +314,7 @@ CSV); i writes the CI table, p the chart. Existing files are replaced only after
             f" by {groups} · {conf} interval · method: ",
             (st.ci_method, "bold"),
             shown,
-            ("   (g: group by, m: metric)", "dim"),
+            ("   (g group by)", "dim"),
         )
         order = sort_rows(st.ci, range(len(st.ci)), view.ci_sort) if view.ci_sort else None
         marks: dict[int, str] = {}
@@ -357,7 +357,7 @@ CSV); i writes the CI table, p the chart. Existing files are replaced only after
             Content.assemble(
                 (safe_text(chart.title), "bold"),
                 f" · {kind}{series}{shown}",
-                ("   (m metric, x param, z series, h heatmap, p PNG)", "dim"),
+                ("   (x param · z series · h heatmap)", "dim"),
             ),
             text,
         )
@@ -413,7 +413,7 @@ CSV); i writes the CI table, p the chart. Existing files are replaced only after
             (core.describe_setting(baseline or {}), "bold"),
             ", paired on the same samples\n",
             f"{conf} intervals, p Holm-adjusted over {len(frame)} comparison(s)",
-            ("   (Enter on a row: make it the baseline)", "dim"),
+            ("   (Enter on a row: its setting becomes the baseline)", "dim"),
         )
         tab.show(info, st.compare)
 
