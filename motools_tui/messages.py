@@ -92,7 +92,7 @@ class Polled:
 
     @dataclass
     class Results(Message):
-        data: Any  # motools_tui.core.results.ResultsData
+        data: Any  # (ResultsData, the View its rows were selected for, row positions, filter error)
 
     @dataclass
     class Failed(Message):

@@ -70,11 +70,6 @@ class ConfigGrid(ScrollView, can_focus=True):
     mode: reactive[str] = reactive("panes")
 
     @dataclass
-    class Highlighted(Message):
-        grid: ConfigGrid
-        run: RunView | None
-
-    @dataclass
     class Selected(Message):
         grid: ConfigGrid
         run: RunView
@@ -112,8 +107,6 @@ class ConfigGrid(ScrollView, can_focus=True):
         else:
             for rid in changed:
                 self._refresh_run(rid)
-        if moved:
-            self.post_message(self.Highlighted(self, self.current))
 
     def _refresh_run(self, rid: int, line: int | None = None) -> None:
         """Repaint the lines of one run's pane (or only its ``line``), or its list line, whose
@@ -210,12 +203,6 @@ class ConfigGrid(ScrollView, can_focus=True):
             if old_id is not None:
                 self._refresh_run(old_id)
             self._refresh_run(self._cursor_id)
-        if changed:
-            self.post_message(self.Highlighted(self, self.current))
-
-    def select_run(self, run_id: int) -> None:
-        if run_id in self._index:
-            self._set_cursor(self._index[run_id])
 
     def _scroll_cursor_into_view(self) -> bool:
         """Scroll so the cursor shows; True if that scrolled."""

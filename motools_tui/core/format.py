@@ -8,10 +8,8 @@ from __future__ import annotations
 import math
 
 from motools.liveness import Liveness, status_shown
-from motools.status import SYMBOLS, Status, parse_status, status_label
+from motools.status import Status, parse_status, status_label
 from motools.text import first_line, format_age, format_duration, format_value, truncate
-
-STATUS_SYMBOLS = {s.value: sym for s, sym in SYMBOLS.items()}
 
 
 def status_symbol(status: str | None) -> str:
@@ -44,7 +42,6 @@ def bar(fraction: float | None, width: int) -> str:
 
 
 __all__ = [
-    "STATUS_SYMBOLS",
     "Status",
     "bar",
     "first_line",

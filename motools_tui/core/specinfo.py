@@ -83,19 +83,6 @@ def summarize(row: dict[str, Any]) -> SpecSummary:
     return summary
 
 
-def spec_name_of(text: str) -> str | None:
-    """The ``name:`` of a YAML document, if it loads and has one."""
-    from motools.yamlio import YamlSyntaxError, load_yaml
-
-    try:
-        data = load_yaml(text)
-    except YamlSyntaxError:
-        return None
-    if isinstance(data, dict) and isinstance(data.get("name"), str):
-        return data["name"]
-    return None
-
-
 def set_spec_name(text: str, name: str) -> str:
     """``text`` with its top-level ``name:`` replaced (or added), keeping comments and layout."""
     pattern = re.compile(r"^name:.*$", re.M)

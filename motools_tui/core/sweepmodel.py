@@ -29,15 +29,6 @@ STATUS_FILTERS: tuple[str | None, ...] = (
     Status.PENDING,
     Status.CANCELLED,
 )
-COUNTED = (
-    Status.FINISHED,
-    Status.FAILED,
-    Status.CANCELLED,
-    Status.RUNNING,
-    Status.STALLED,
-    Status.INTERRUPTED,
-    Status.PENDING,
-)
 
 
 @dataclass

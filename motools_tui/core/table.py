@@ -23,10 +23,6 @@ def is_missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
 @dataclass
 class TableData:
     """Columns and raw rows; a row's text (``cells(i)``) is formatted when first needed, so a

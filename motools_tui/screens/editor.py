@@ -9,8 +9,6 @@ name of an existing spec renames it.
 
 from __future__ import annotations
 
-from typing import Any
-
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
@@ -21,7 +19,7 @@ from motools.text import safe_text
 from motools_tui.components.key_bar import KeyBar
 from motools_tui.components.spec_editor import SpecEditor
 from motools_tui.context import AppContext
-from motools_tui.core.specinfo import Problem, line_of_key, spec_name_of
+from motools_tui.core.specinfo import Problem, line_of_key
 from motools_tui.screens.base import BaseScreen
 
 
@@ -200,6 +198,3 @@ unsaved changes).
                 self.dismiss(None)
 
         self.app.push_screen(ConfirmModal("Discard changes?", "The spec has unsaved changes.", yes="Discard"), answered)
-
-    def current_name(self) -> Any:
-        return spec_name_of(self.text)

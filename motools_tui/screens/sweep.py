@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from textual import events
 from textual.app import ComposeResult
@@ -196,6 +195,3 @@ does not stop it; if that worker dies, t resumes the rest.
 
     def action_retry(self) -> None:
         self.ask(Act.RetrySweep(self.sweep_name))
-
-    def selected_run(self) -> Any:
-        return self.query_one(ConfigGrid).current
