@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import sqlite3
 import sys
 from collections.abc import Sequence
 
@@ -23,14 +24,15 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from motools.cli import spec_cmds, sweep_cmds
+    from motools.cli import spec_cmds, store_cmds, sweep_cmds
 
     parser = _Parser(prog="motools", description="Fine-tune, evaluate and compare model organisms.")
     parser.add_argument("--home", help="the .motools folder to use (default: $MOTOOLS_HOME or ./.motools)")
     parser.add_argument("-v", "--verbose", action="store_true", help="show debug logs")
-    sub = parser.add_subparsers(dest="group", metavar="{spec,sweep,tui}", parser_class=_Parser)
+    sub = parser.add_subparsers(dest="group", metavar="{spec,sweep,store,tui}", parser_class=_Parser)
     spec_cmds.register(sub)
     sweep_cmds.register(sub)
+    store_cmds.register(sub)
     tui = sub.add_parser("tui", help="open the terminal app")
     tui.set_defaults(func=_run_tui)
     return parser
@@ -72,7 +74,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     try:
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()  # here, so a reader that went away is noticed inside the try
+        return code
     except MotoolsError as exc:
         print(f"error: {safe_text(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
@@ -84,3 +88,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK
+    except sqlite3.DatabaseError as exc:  # damaged store, deleted log, failing disk: say so, and the way out
+        from motools.store.health import explain
+        from motools.store.paths import DB_NAME, resolve_home
+
+        print(f"error: {safe_text(explain(resolve_home() / DB_NAME, exc))}", file=sys.stderr)
+        return EXIT_USAGE

@@ -117,9 +117,9 @@ def _check_rerun(store: Store, name: str, args: argparse.Namespace) -> None:
 
 
 def load_spec_arg(ref: str, trust: bool = False) -> tuple[Any, Path | None]:
-    """A spec from a file path, or from the store by name (saved specs were trusted when added)."""
+    """A spec from a file path, or from the store by name; either is held to the trusted modules."""
     from motools.errors import MotoolsError
-    from motools.specs import load_spec, parse_spec_text
+    from motools.specs import load_spec, load_spec_text
     from motools.store import open_store
 
     path = Path(ref)
@@ -128,7 +128,7 @@ def load_spec_arg(ref: str, trust: bool = False) -> tuple[Any, Path | None]:
     row = open_store().get_spec(ref)
     if row is None:
         raise MotoolsError(f"{ref!r} is neither a spec file nor a saved spec; see 'motools spec list'")
-    return parse_spec_text(row["yaml"], source=f"saved spec {ref!r}"), None
+    return load_spec_text(row["yaml"], source=f"saved spec {ref!r}", trust=trust), None
 
 
 class _Reporter:
@@ -457,7 +457,14 @@ def cmd_show(args: argparse.Namespace) -> int:
     sweep = store.get_sweep(args.name)
     shown = shown_status(sweep)
     status = shown.value
-    if shown == Status.INTERRUPTED:
+    if shown == Status.INTERRUPTED and sweep["status"] == Status.PENDING:
+        from motools.workflow.launch import worker_log
+
+        status = (
+            f"interrupted (its worker, process {sweep['worker_pid']}, exited before it started; see "
+            f"{worker_log(store, sweep['name'])}; resume with 'motools sweep resume {args.name}')"
+        )
+    elif shown == Status.INTERRUPTED:
         status = f"interrupted (worker gone; resume with 'motools sweep resume {args.name}')"
     elif shown == Status.STALLED:
         age = worker_liveness(sweep).heartbeat_age or 0
@@ -482,7 +489,9 @@ def cmd_show(args: argparse.Namespace) -> int:
     if cached:
         print(
             "steps:    "
-            + ", ".join(f"{step} {n}" + (f" ({c} from cache)" if c else "") for step, (n, c) in cached.items())
+            + ", ".join(
+                f"{safe_text(step)} {n}" + (f" ({c} from cache)" if c else "") for step, (n, c) in cached.items()
+            )
         )
     print()
     _print_runs(store, args.name)
@@ -501,5 +510,5 @@ def cmd_show(args: argparse.Namespace) -> int:
     if failed:
         print("\nfailed steps:")
         for f in failed:
-            print(f"  #{f['idx']} {f['name']}: {safe_text(str(f['error']))}")
+            print(f"  #{f['idx']} {safe_text(str(f['name']))}: {safe_text(str(f['error']))}")
     return 0

@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from motools.errors import SpecError
+from motools.limits import check_grid_size, non_finite_paths
 from motools.workflow.base import Workflow
 from motools.workflow.grid import check_grid, expand_grid, set_path
 
@@ -109,6 +110,14 @@ def build_plans(
             base_config = base_config.model_dump()
         base_model, problems = validate_model(workflow.config_model, base_config, config_prefix)
     problems += check_grid(workflow.config_model, base_model, param_grid)
+    if problems:
+        raise SpecError(problems, source)
+    check_grid_size(param_grid, source=source)  # multiplied, before anything is expanded
+    problems = [
+        (path, "expected a finite number, got NaN or an infinity")
+        for path in non_finite_paths(param_grid, "param_grid")
+        + non_finite_paths(base_model.model_dump(mode="python") if base_model is not None else None, config_prefix)
+    ]
     if problems:
         raise SpecError(problems, source)
     assert base_model is not None
