@@ -20,8 +20,18 @@ from typing import Any
 
 from motools.status import Status
 
-HEARTBEAT_S = 2.0
-STALE_AFTER_S = 15.0
+def _seconds(name: str, default: float) -> float:
+    try:
+        value = float(os.environ.get(name) or default)
+    except ValueError:
+        return default
+    return value if value > 0 and value == value and value != float("inf") else default
+
+
+# A heartbeat older than this means dead on another host (``MOTOOLS_STALE_AFTER_S`` changes it:
+# every process of one store must agree, so set it for all of them; the fault suite shortens it).
+STALE_AFTER_S = _seconds("MOTOOLS_STALE_AFTER_S", 15.0)
+HEARTBEAT_S = min(2.0, STALE_AFTER_S / 4)
 
 _HOST = socket.gethostname()
 

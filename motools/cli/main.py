@@ -48,13 +48,22 @@ def _run_tui(args: argparse.Namespace) -> int:
     return run_app(home=args.home)
 
 
+class _SafeFormatter(logging.Formatter):
+    """Log lines carry run errors and parameters from specs: escape control characters."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        from motools.text import safe_text
+
+        return safe_text(super().format(record))
+
+
 def _configure_logging(verbose: bool) -> None:
     """Our own stderr handler on the ``motools`` logger: Inspect installs handlers on the root
     logger during an evaluation, which would otherwise swallow motools' warnings."""
     logger = logging.getLogger("motools")
     if not any(getattr(h, "_motools_cli", False) for h in logger.handlers):
         handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(_SafeFormatter("%(levelname)s %(name)s: %(message)s"))
         handler._motools_cli = True  # marks our handler, so a second main() adds none
         logger.addHandler(handler)
     logger.setLevel(logging.DEBUG if verbose else logging.WARNING)

@@ -35,10 +35,10 @@ def cmd_add(args: argparse.Namespace) -> int:
     from motools.specs import load_spec
     from motools.store import open_store
 
-    if args.name:
+    if args.name is not None:
         check_name(args.name, "--name")
     spec = load_spec(args.file, trust=args.trust)
-    if args.name:
+    if args.name is not None:
         spec = spec.model_copy(update={"name": args.name})
     store = open_store()
     if store.get_spec(spec.name) is not None and not args.force:

@@ -172,7 +172,8 @@ class _Reporter:
 
         plan = event.plan
         names = param_labels(list(plan.params))
-        params = "  ".join(f"{names[k]}={format_value(v)}" for k, v in plan.params.items()) or "(base config)"
+        params = "  ".join(f"{safe_text(names[k])}={format_value(v)}" for k, v in plan.params.items())
+        params = params or "(base config)"
         n = self.done + self.failed
         counter = f"[{n:>{len(str(self.total))}}/{self.total}]"
         if event.kind == Status.FINISHED:
@@ -189,7 +190,7 @@ class _Reporter:
         values: dict[str, float] = {}
         for per_task in found.values():
             values.update(per_task)
-        return "  ".join(f"{m}={format_value(values[m])}" for m in primary_metrics(values))
+        return "  ".join(f"{safe_text(m)}={format_value(values[m])}" for m in primary_metrics(values))
 
 
 def _run_in_foreground(start: Callable[[SweepControl], Awaitable[SweepOutcome]], quiet: bool) -> SweepOutcome:

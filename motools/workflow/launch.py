@@ -80,7 +80,7 @@ def record_sweep(
     from motools.names import check_name
 
     store = store or open_store()
-    sweep_name = check_name(name, "sweep name") if name else generate_sweep_name(spec.name)
+    sweep_name = check_name(name, "sweep name") if name is not None else generate_sweep_name(spec.name)
     paths = import_paths_for(origin)
     add_import_paths(paths)
     resolved = spec.resolve(source=str(origin) if origin else None, workflow=workflow, home=store.home)
