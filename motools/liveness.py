@@ -20,6 +20,7 @@ from typing import Any
 
 from motools.status import Status
 
+
 def _seconds(name: str, default: float) -> float:
     try:
         value = float(os.environ.get(name) or default)

@@ -69,13 +69,20 @@ def _shm(db_path: Path) -> Path:
     return db_path.with_name(db_path.name + "-shm")
 
 
+def _empty_or_missing(path: Path) -> bool:
+    try:
+        return path.stat().st_size == 0
+    except OSError:
+        return True
+
+
 def explain(db_path: Path | str, exc: BaseException) -> str:
     """A message for an SQLite error on the store: which file, what it likely means, what to do."""
     db = Path(db_path)
     text = str(exc)
     lower = text.lower()
     if "disk i/o error" in lower:
-        if _shm(db).exists() and not _wal(db).exists():
+        if _shm(db).exists() and _empty_or_missing(_wal(db)):
             return (
                 f"{db}: disk I/O error: the store's write-ahead log ({_wal(db).name}) is missing while "
                 f"{_shm(db).name} says it holds data; it was probably deleted while a worker was writing. "
@@ -132,6 +139,15 @@ def check_before_open(db_path: Path, atoms_dir: Path) -> None:
         raise StoreError(f"{db_path}: cannot read the store: {exc.strerror or exc}") from None
     if header != SQLITE_HEADER:
         raise StoreDamaged(db_path, "this is not a motools store (not an SQLite database, or its header is damaged)")
+    if _empty_or_missing(_wal(db_path)):
+        # The header is current when there is no log: a database with a schema (cookie at
+        # offset 40) but schema version 0 (user_version at offset 60) is someone else's. Checked
+        # before SQLite opens it, since switching it to WAL mode would already change it.
+        with open(db_path, "rb") as fh:
+            page = fh.read(100)
+        cookie, version = int.from_bytes(page[40:44], "big"), int.from_bytes(page[60:64], "big")
+        if len(page) == 100 and cookie != 0 and version == 0:
+            raise StoreDamaged(db_path, "this SQLite database is not a motools store (it was made by something else)")
 
 
 def check_ours(conn: sqlite3.Connection, db_path: Path | str) -> None:
