@@ -317,7 +317,14 @@ def load_spec(
     trust: bool = False,
     home: str | os.PathLike[str] | None = None,
 ) -> SweepSpec:
-    """Read and validate a spec file (see :func:`load_spec_text`); errors name the file."""
+    """Read and validate a spec file (see :func:`load_spec_text`); errors name the file.
+
+    User modules are looked up beside the file and in the working folder (appended to the
+    import path, after installed packages), as the sweep's worker will.
+    """
+    from motools.workflow.imports import add_import_paths, import_paths_for
+
+    add_import_paths(import_paths_for(path))
     return load_spec_text(
         read_spec_file(path, home), source=str(Path(path)), resolve=resolve, preflight=preflight, trust=trust, home=home
     )

@@ -112,6 +112,8 @@ class SweepExecution:
                 self._notify(Status.FINISHED, plan, states[i], cached=True)
                 return
             async with sem:
+                if await self._cancel_seen():  # a cancel holds: no run starts after it
+                    return
                 states[i] = await self._run_one(runner, services, plan)
 
         watcher = asyncio.create_task(self._watch())
@@ -196,6 +198,16 @@ class SweepExecution:
             for request_id, index in state.run_requests:
                 self._records.request_done(request_id)
                 self.cancel_run(index)
+
+    async def _cancel_seen(self) -> bool:
+        """Whether the sweep was cancelled (here, or by a request another process committed)."""
+        if not self.cancelled:
+            state = await self.lease.cancel_requests()
+            if state.sweep and not self.cancelled:
+                if self._records is not None:
+                    self._records.event(None, None, "cancel requested")
+                self.cancel()
+        return self.cancelled
 
     def cancel_run(self, index: int) -> None:
         """Stop one run (by grid index); it is recorded as cancelled and a later resume runs it."""
