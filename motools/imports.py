@@ -31,6 +31,47 @@ _DOTTED = rf"{_IDENT}(?:\.{_IDENT})*"
 _COLON_FORM = re.compile(rf"^({_DOTTED}):({_DOTTED})$")
 _DOT_FORM = re.compile(rf"^({_DOTTED})\.({_IDENT})$")
 MAX_TARGET_CHARS = 300
+# ``results.csv`` is a file name, not ``module.attr``: write ``module:csv`` for such an attribute.
+FILE_SUFFIXES = frozenset(
+    [
+        "csv",
+        "tsv",
+        "json",
+        "jsonl",
+        "ndjson",
+        "yaml",
+        "yml",
+        "toml",
+        "txt",
+        "md",
+        "log",
+        "png",
+        "jpg",
+        "jpeg",
+        "svg",
+        "pdf",
+        "html",
+        "parquet",
+        "arrow",
+        "feather",
+        "pkl",
+        "pickle",
+        "pt",
+        "bin",
+        "safetensors",
+        "gguf",
+        "db",
+        "sqlite",
+        "npz",
+        "npy",
+        "gz",
+        "zip",
+        "tar",
+        "bz2",
+        "xz",
+        "eval",
+    ]
+)
 
 
 @dataclass(frozen=True)
@@ -55,8 +96,9 @@ def parse_target(text: Any) -> ImportTarget | None:
     """``text`` as an import string, or ``None`` if it has neither form.
 
     ``module:attr.path`` (any dotted module, any dotted attribute path) or ``module.attr`` (the
-    last dotted part is the attribute). Only ASCII identifiers: a string with spaces, slashes,
-    dashes or other characters is never an import string.
+    last dotted part is the attribute, unless it is a file suffix: ``results.csv``). Only ASCII
+    identifiers: a string with spaces, slashes, dashes or other characters is never an import
+    string.
     """
     if not isinstance(text, str) or not text or len(text) > MAX_TARGET_CHARS:
         return None
@@ -64,7 +106,7 @@ def parse_target(text: Any) -> ImportTarget | None:
     if m:
         return ImportTarget(text, m.group(1), tuple(m.group(2).split(".")), True)
     m = _DOT_FORM.match(text)
-    if m:
+    if m and m.group(2).lower() not in FILE_SUFFIXES:
         return ImportTarget(text, m.group(1), (m.group(2),), False)
     return None
 

@@ -129,79 +129,75 @@ def check_yaml_text(text: str, limits: Limits | None = None, source: str | None 
     if len(text) > limits.spec_bytes:
         raise limits.refuse("spec_bytes", f"the document is {len(text):,} characters", source=source)
     loader = _event_loader()(text)
-    # For each open collection: [anchor, nodes, chars]; anchors: name -> (nodes, chars).
-    stack: list[list[Any]] = []
+    # One entry per open collection: (anchor, nodes and chars counted when it opened), so an
+    # anchored value's expanded size is what was counted between its start and its end.
+    stack: list[tuple[str | None, int, int]] = []
     anchors: dict[str, tuple[int, int]] = {}
     open_anchors: set[str] = set()
     nodes = chars = 0
+    max_nodes, max_chars, max_depth, max_string = (
+        limits.yaml_nodes,
+        limits.spec_bytes,
+        limits.yaml_depth,
+        limits.string_chars,
+    )
+    starts = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
+    ends = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
 
     def line(event: Any) -> int | None:
         mark = getattr(event, "start_mark", None)
         return mark.line + 1 if mark is not None else None
 
-    def add(n: int, c: int, event: Any) -> None:
-        nonlocal nodes, chars
-        nodes += n
-        chars += c
-        if stack:
-            stack[-1][1] += n
-            stack[-1][2] += c
-        if nodes > limits.yaml_nodes:
-            raise limits.refuse(
-                "yaml_nodes", f"more than {limits.yaml_nodes:,} values", line=line(event), source=source
-            )
-        if chars > limits.spec_bytes:
-            raise limits.refuse(
-                "spec_bytes",
-                f"with aliases expanded the document holds more than {limits.spec_bytes:,} characters",
-                line=line(event),
-                source=source,
-            )
+    def over(event: Any) -> LimitExceeded:
+        if nodes > max_nodes:
+            return limits.refuse("yaml_nodes", f"more than {max_nodes:,} values", line=line(event), source=source)
+        return limits.refuse(
+            "spec_bytes",
+            f"with aliases expanded the document holds more than {max_chars:,} characters",
+            line=line(event),
+            source=source,
+        )
 
     try:
         for event in _events(loader):
-            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
-                if len(stack) + 1 > limits.yaml_depth:
+            kind = type(event)
+            if kind is yaml.ScalarEvent:
+                size = len(event.value)
+                if size > max_string:
                     raise limits.refuse(
-                        "yaml_depth",
-                        f"values nested more than {limits.yaml_depth} deep",
-                        line=line(event),
-                        source=source,
+                        "string_chars", f"a string of {size:,} characters", line=line(event), source=source
                     )
-                add(1, 1, event)
+                nodes += 1
+                chars += size + 1
+                if event.anchor:
+                    anchors[event.anchor] = (1, size + 1)
+            elif kind in starts:
+                if len(stack) >= max_depth:
+                    raise limits.refuse(
+                        "yaml_depth", f"values nested more than {max_depth} deep", line=line(event), source=source
+                    )
+                stack.append((event.anchor, nodes, chars))
+                nodes += 1
+                chars += 1
                 if event.anchor:
                     open_anchors.add(event.anchor)
-                stack.append([event.anchor, 0, 0])
-            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-                anchor, n, c = stack.pop()
+            elif kind in ends:
+                anchor, n0, c0 = stack.pop()
                 if anchor:
                     open_anchors.discard(anchor)
-                    anchors[anchor] = (n + 1, c + 1)
-            elif isinstance(event, yaml.ScalarEvent):
-                if len(event.value) > limits.string_chars:
-                    raise limits.refuse(
-                        "string_chars",
-                        f"a string of {len(event.value):,} characters",
-                        line=line(event),
-                        source=source,
-                    )
-                add(1, len(event.value) + 1, event)
-                if event.anchor:
-                    anchors[event.anchor] = (1, len(event.value) + 1)
-            elif isinstance(event, yaml.AliasEvent):
+                    anchors[anchor] = (nodes - n0, chars - c0)
+                continue
+            elif kind is yaml.AliasEvent:
                 if event.anchor in open_anchors:
-                    raise SpecError(
-                        [
-                            (
-                                "",
-                                f"the alias *{event.anchor} refers to a value that contains it (a recursive alias)",
-                                line(event),
-                            )
-                        ],
-                        source,
-                    )
+                    message = f"the alias *{event.anchor} refers to a value that contains it (a recursive alias)"
+                    raise SpecError([("", message, line(event))], source)
                 n, c = anchors.get(event.anchor, (1, 1))
-                add(n, c, event)
+                nodes += n
+                chars += c
+            else:
+                continue
+            if nodes > max_nodes or chars > max_chars:
+                raise over(event)
     except yaml.YAMLError:
         return  # malformed: load_yaml reports it with its line
     finally:
@@ -226,12 +222,7 @@ def grid_size_of(lengths: list[int]) -> int:
 
 def check_grid_size(param_grid: Mapping[str, Any], limits: Limits | None = None, source: str | None = None) -> int:
     """The grid's number of configs (lengths multiplied, nothing expanded), or a refusal."""
-    lengths = []
-    for values in param_grid.values():
-        try:
-            lengths.append(len(values))
-        except TypeError:
-            lengths.append(1)
+    lengths = [len(v) if isinstance(v, (list, tuple)) else 1 for v in param_grid.values()]
     size = grid_size_of(lengths)
     limit = (limits.grid_configs if limits else None) or limit_value("grid_configs")
     if size > limit:

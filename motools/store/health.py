@@ -76,13 +76,20 @@ def _empty_or_missing(path: Path) -> bool:
         return True
 
 
+def wal_deleted(db_path: Path | str) -> bool:
+    """Whether the store's -shm file says its log holds data while the -wal file is gone (or a new
+    empty one replaced it): someone deleted the log under a running process."""
+    db = Path(db_path)
+    return _shm(db).exists() and _empty_or_missing(_wal(db))
+
+
 def explain(db_path: Path | str, exc: BaseException) -> str:
     """A message for an SQLite error on the store: which file, what it likely means, what to do."""
     db = Path(db_path)
     text = str(exc)
     lower = text.lower()
     if "disk i/o error" in lower:
-        if _shm(db).exists() and _empty_or_missing(_wal(db)):
+        if wal_deleted(db):
             return (
                 f"{db}: disk I/O error: the store's write-ahead log ({_wal(db).name}) is missing while "
                 f"{_shm(db).name} says it holds data; it was probably deleted while a worker was writing. "

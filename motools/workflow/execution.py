@@ -160,9 +160,9 @@ class SweepExecution:
         if isinstance(writer.error, ClaimLost):
             raise writer.error
         if writer.error is not None:
-            if "disk i/o error" in str(writer.error).lower():  # a deleted log, a failing disk
-                from motools.store.health import explain
+            from motools.store.health import explain, wal_deleted
 
+            if "disk i/o error" in str(writer.error).lower() and wal_deleted(self.store.db_path):
                 raise StoreError(f"the worker stopped: {explain(self.store.db_path, writer.error)}") from writer.error
             raise StoreError(
                 f"{self.store.db_path}: the store could not be written ({writer.error}); the worker stopped. "

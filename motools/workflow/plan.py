@@ -102,6 +102,7 @@ def build_plans(
 ) -> list[tuple[dict[str, Any], BaseModel]]:
     """Every grid point as ``(params, validated config)``, or a :class:`SpecError` listing all problems."""
     param_grid = dict(param_grid or {})
+    check_grid_size(param_grid, source=source)  # lengths multiplied: before any import or expansion
     if isinstance(base_config, workflow.config_model):
         base_model: BaseModel | None = base_config
         problems: list[tuple[str, str]] = []
@@ -112,7 +113,6 @@ def build_plans(
     problems += check_grid(workflow.config_model, base_model, param_grid)
     if problems:
         raise SpecError(problems, source)
-    check_grid_size(param_grid, source=source)  # multiplied, before anything is expanded
     problems = [
         (path, "expected a finite number, got NaN or an infinity")
         for path in non_finite_paths(param_grid, "param_grid")

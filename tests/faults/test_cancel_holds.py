@@ -63,8 +63,8 @@ def test_claim_and_cancel_racing_always_end_cancelled(tmp_path: Path) -> None:
 
     home = tmp_path / ".motools"
     store = Store(home)
-    from motools.workflow.launch import spec_from_arguments
     from motools.workflow.launch import record_sweep as record
+    from motools.workflow.launch import spec_from_arguments
     from motools.workflow.registry import resolve_workflow
 
     wf = resolve_workflow("train_and_evaluate")
@@ -77,11 +77,11 @@ def test_claim_and_cancel_racing_always_end_cancelled(tmp_path: Path) -> None:
         found: dict[str, object] = {}
         start = threading.Barrier(2)
 
-        def claim(sweep_id: int = sweep_id, found: dict[str, object] = found) -> None:
+        def claim(sweep_id: int = sweep_id, found: dict[str, object] = found, start: threading.Barrier = start) -> None:
             start.wait()
             found["claim"] = claim_sweep(Store(home), sweep_id, os.getpid())
 
-        def cancel(i: int = i) -> None:
+        def cancel(i: int = i, start: threading.Barrier = start) -> None:
             start.wait()
             Store(home).cancel_sweep(f"race{i}")
 

@@ -113,11 +113,8 @@ def test_callables_anywhere_in_the_spec_are_scanned(tmp_path: Path, store, capsy
     if where == "loader_kwargs":
         text = spec_text(**{"{num_samples: 20}": f"{{num_samples: 20, helper: '{target}'}}"})
     elif where == "task_args":
-        text = spec_text(
-            **{
-                "    backend_name: dummy\nparam_grid": f"    backend_name: dummy\n    task_args: {{scorer: '{target}'}}\nparam_grid"
-            }
-        )
+        task_args = f"    backend_name: dummy\n    task_args: {{scorer: '{target}'}}\nparam_grid"
+        text = spec_text(**{"    backend_name: dummy\nparam_grid": task_args})
     elif where == "param_grid":
         text = spec_text().replace(
             "param_grid:\n", f"param_grid:\n  prepare_dataset.dataset_loader: ['{LOADER}', '{target}']\n"
