@@ -266,15 +266,21 @@ def load_spec_text(
     preflight: bool = True,
     trust: bool = False,
     home: str | os.PathLike[str] | None = None,
+    origin: str | os.PathLike[str] | None = None,
 ) -> SweepSpec:
     """Validate a spec document: the one entry for files, the app's import and its editor.
 
     Callables outside ``motools``, installed motools content and the trusted modules are
     refused before anything is imported (:class:`UntrustedSpecError`, which lists them), unless
-    ``trust`` is set, which trusts their modules for good.
+    ``trust`` is set, which trusts their modules for good. User modules are searched in
+    ``origin``'s folder (the spec file) and the working directory.
     """
     from motools.trust import modules_of, trust_modules, untrusted_callables
+    from motools.workflow.imports import add_import_paths, import_paths_for
 
+    # The folders user modules are found in are on the import path before the scan, so the scan
+    # sees every module the resolver could import (appending a folder imports nothing).
+    add_import_paths(import_paths_for(origin))
     data = load_text(text, source)
     unknown = untrusted_callables(data, home) if isinstance(data, dict) else []
     if unknown and not trust:
@@ -317,16 +323,15 @@ def load_spec(
     trust: bool = False,
     home: str | os.PathLike[str] | None = None,
 ) -> SweepSpec:
-    """Read and validate a spec file (see :func:`load_spec_text`); errors name the file.
-
-    User modules are looked up beside the file and in the working folder (appended to the
-    import path, after installed packages), as the sweep's worker will.
-    """
-    from motools.workflow.imports import add_import_paths, import_paths_for
-
-    add_import_paths(import_paths_for(path))
+    """Read and validate a spec file (see :func:`load_spec_text`); errors name the file."""
     return load_spec_text(
-        read_spec_file(path, home), source=str(Path(path)), resolve=resolve, preflight=preflight, trust=trust, home=home
+        read_spec_file(path, home),
+        source=str(Path(path)),
+        resolve=resolve,
+        preflight=preflight,
+        trust=trust,
+        home=home,
+        origin=path,
     )
 
 

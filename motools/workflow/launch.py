@@ -133,6 +133,19 @@ def spec_from_arguments(
 
 
 # -- execute ------------------------------------------------------------------------------------
+def sweep_workflow(sweep: dict[str, Any]) -> tuple[Workflow, SweepSpec]:
+    """The workflow (and frozen spec) of a recorded sweep, imported the way its worker would:
+    through the sweep's recorded import paths. A :class:`MotoolsError` says what is missing."""
+    from motools.specs import parse_spec_text
+
+    add_import_paths(json.loads(sweep.get("import_paths") or "[]"))
+    spec = parse_spec_text(sweep["spec_yaml"], source=f"sweep {sweep['name']}", resolve=False)
+    try:
+        return resolve_workflow(spec.workflow), spec
+    except ValueError as exc:
+        raise MotoolsError(f"sweep {sweep['name']}: cannot load its workflow: {exc}") from None
+
+
 def prepare_execution(
     name: str,
     *,
@@ -147,12 +160,13 @@ def prepare_execution(
     Raises (``MotoolsError``, ``ValueError``, ``ImportError``) when the sweep cannot run here;
     a detached worker records that reason on the sweep.
     """
-    from motools.specs import parse_spec_text
-
     sweep = store.get_sweep(name)
-    add_import_paths(json.loads(sweep.get("import_paths") or "[]"))
-    spec = parse_spec_text(sweep["spec_yaml"], source=f"sweep {name}", resolve=False)
-    wf = workflow or resolve_workflow(spec.workflow)
+    if workflow is None:
+        wf, spec = sweep_workflow(sweep)
+    else:
+        from motools.specs import parse_spec_text
+
+        wf, spec = workflow, parse_spec_text(sweep["spec_yaml"], source=f"sweep {name}", resolve=False)
     plans = plans_from_rows(wf, store.read.runs(sweep["id"]))
     options = ExecutionOptions(
         max_parallel=max_parallel or sweep["max_parallel"] or spec.execution.max_parallel,
