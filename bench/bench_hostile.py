@@ -69,8 +69,8 @@ CASES = {
         "{num_samples: 20}", "{num_samples: 20, s: '" + "x" * 900_000 + "'}"
     ),
     "a 5 MB file": lambda: BASE + "#" + "x" * 5_000_000 + "\n",
-    "99,000 values in loader_kwargs (under the limits)": lambda: BASE.replace(
-        "{num_samples: 20}", "{num_samples: 20, x: [" + "1," * 99_000 + "1]}"
+    "19,900 values in loader_kwargs (just under the limits)": lambda: BASE.replace(
+        "{num_samples: 20}", "{num_samples: 20, x: [" + "1," * 19_900 + "1]}"
     ),
     "os.system with a command (untrusted)": lambda: BASE.replace(
         "mozoo.datasets.hello_world:generate_hello_world_dataset", "os.system"
@@ -86,7 +86,7 @@ from motools.errors import SpecError
 from motools.specs import load_spec
 from motools.store import open_store
 open_store()
-import mozoo.workflows.train_and_evaluate  # warm: the engine and the zoo are loaded
+import mozoo.workflows.train_and_evaluate, mozoo.tasks.hello_world  # warm: engine, zoo, Inspect loaded
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 if sys.argv[2] == "trace":
     tracemalloc.start()

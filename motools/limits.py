@@ -43,7 +43,7 @@ LIMITS: dict[str, Limit] = {
     limit.name: limit
     for limit in (
         Limit("spec_bytes", 1_000_000, "the size of a spec file (and of its YAML with aliases expanded)", " bytes"),
-        Limit("yaml_nodes", 100_000, "the number of values in a spec with YAML aliases expanded"),
+        Limit("yaml_nodes", 20_000, "the number of values in a spec with YAML aliases expanded"),
         Limit("yaml_depth", 50, "the nesting depth of a spec"),
         Limit("grid_configs", 100_000, "the number of configs in a grid"),
         Limit("string_chars", 65_536, "the length of one string in a spec", " characters"),
