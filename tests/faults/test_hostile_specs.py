@@ -140,6 +140,9 @@ def test_a_python_grid_is_sized_before_it_is_expanded(store) -> None:
     grid = {f"prepare_dataset.loader_kwargs.k{j}": list(range(10)) for j in range(7)}
     with pytest.raises(SpecError, match="grid_configs"):
         asyncio.run(run_sweep("train_and_evaluate", make_config(), grid, store=store, name="huge"))
+    nan_grid = {"submit_training.latency_s": [0.0, float("nan")]}
+    with pytest.raises(SpecError, match=r"param_grid\.submit_training\.latency_s\.1: expected a finite number"):
+        asyncio.run(run_sweep("train_and_evaluate", make_config(), nan_grid, store=store, name="nan"))
     assert store.list_sweeps() == []
 
 
