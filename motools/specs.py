@@ -270,7 +270,7 @@ def load_spec_text(
 ) -> SweepSpec:
     """Validate a spec document: the one entry for files, the app's import and its editor.
 
-    Callables outside ``motools``, installed motools content and the trusted modules are
+    Callables outside installed motools content (the zoo) and the trusted modules are
     refused before anything is imported (:class:`UntrustedSpecError`, which lists them), unless
     ``trust`` is set, which trusts their modules for good. User modules are searched in
     ``origin``'s folder (the spec file) and the working directory.

@@ -2,9 +2,9 @@
 
 A spec names callables (``"module:function"`` or ``"module.function"``) that run when it is
 validated. Specs written in Python are the user's own code, but a YAML file may come from
-anyone, so a file whose callables lie outside ``motools``, the packages installed as motools
-content (the ``motools.trusted`` entry point group: the zoo) and the modules listed in
-``<home>/config`` is refused until the user trusts them (``--trust``, or a confirmation in the
+anyone, so a file whose callables lie outside the packages installed as motools content (the
+``motools.trusted`` entry point group: the zoo) and the modules listed in ``<home>/config`` is
+refused until the user trusts them (``--trust``, or a confirmation in the
 app). The scan (:func:`spec_callables`) and the importer (:func:`motools.imports.resolve_import`)
 share one parser, and spec loading resolves under :func:`motools.imports.only_trusted`, so a
 string the scan missed still cannot be imported.
@@ -19,7 +19,11 @@ from typing import Any
 
 from motools.store.paths import resolve_home
 
-TRUSTED_BY_DEFAULT = ("motools",)
+# motools itself is not a source of spec callables: its functions (the CLI's ``main``, file
+# writers, store operations) would do anything a spec's arguments asked, e.g.
+# ``dataset_loader: motools.cli.main:main`` with ``argv: [sweep, run, payload.yaml, --trust]``.
+# Specs name content (the zoo, installed under ``motools.trusted``) and the user's own modules.
+TRUSTED_BY_DEFAULT: tuple[str, ...] = ()
 
 
 def config_path(home: str | os.PathLike[str] | None = None) -> Path:

@@ -73,20 +73,38 @@ def test_dotted_os_system_is_refused_without_trust(tmp_path: Path, store, capsys
 
 
 def test_attribute_paths_never_leave_the_named_module(tmp_path: Path, store, capsys) -> None:
-    marker = tmp_path / "pwned"
+    """Walking out of a trusted module (the zoo) into what it imported is refused."""
     for target, why in (
-        ("motools.secrets:os.system", "is the module 'os'"),
-        ("motools.secrets:Path", "comes from 'pathlib'"),
-        ("motools.secrets:__builtins__", "special attribute"),
-        ("motools.specs:os.system", "is the module 'os'"),
+        ("mozoo.datasets.hello_world:random.Random", "is the module 'random'"),
+        ("mozoo.datasets.hello_world:Any", "comes from 'typing'"),
+        ("mozoo.datasets.hello_world:__builtins__", "special attribute"),
+        ("mozoo.workflows.train_and_evaluate:Workflow", "comes from 'motools.workflow.base'"),
     ):
         spec = tmp_path / "spec.yaml"
-        spec.write_text(spec_text(**{LOADER: target, "{num_samples: 20}": f"{{command: 'touch {marker}'}}"}))
+        spec.write_text(spec_text(**{LOADER: target}))
         err = refused(capsys, "spec", "add", str(spec))
         assert why in err and "prepare_dataset.dataset_loader" in err, err
+    assert store.list_specs() == []
+    with only_trusted(["mozoo"]), pytest.raises(ValueError, match="may not leave"):
+        resolve_import("mozoo.datasets.hello_world:random.Random")
+
+
+def test_motools_itself_is_not_a_source_of_spec_callables(tmp_path: Path, store, capsys) -> None:
+    """motools' own functions would do whatever a spec's arguments say (its CLI's main would
+    trust and run another file): a spec naming one is refused like any untrusted code."""
+    payload = tmp_path / "payload.yaml"
+    payload.write_text("name: payload\n")
+    marker = tmp_path / "pwned"
+    for target, kwargs in (
+        ("motools.cli.main:main", f"{{argv: [spec, add, '{payload}', --trust]}}"),
+        ("motools.fileio:write_text", f"{{path: '{marker}', text: pwned, force: true}}"),
+        ("motools.secrets:os.system", f"{{command: 'touch {marker}'}}"),
+    ):
+        spec = tmp_path / "spec.yaml"
+        spec.write_text(spec_text(**{LOADER: target, "{num_samples: 20}": kwargs}))
+        err = refused(capsys, "spec", "add", str(spec))
+        assert f"untrusted modules: {target}" in err, err
     assert not marker.exists() and store.list_specs() == []
-    with pytest.raises(ValueError, match="may not leave"):
-        resolve_import("motools.secrets:os.system")
 
 
 def test_a_local_package_in_dotted_form_is_not_imported(tmp_path: Path, store, capsys, monkeypatch) -> None:
