@@ -136,8 +136,13 @@ def check_before_open(db_path: Path, atoms_dir: Path) -> None:
     except OSError as exc:
         raise StoreError(f"{db_path}: cannot read the store: {exc.strerror or exc}") from None
     if size == 0:
-        if _atom_files(atoms_dir, limit=1) or _wal(db_path).exists():
+        home = db_path.parent
+        if _atom_files(atoms_dir, limit=1):
             raise StoreDamaged(db_path, "the database is empty (0 bytes) but results exist beside it in atoms/")
+        if any((home / "backups").glob("*.db")) or any((home / "workers").glob("*.log")):
+            raise StoreDamaged(
+                db_path, "the database is empty (0 bytes) but the store was used before (backups/, workers/)"
+            )
         return
     try:
         with open(db_path, "rb") as fh:
