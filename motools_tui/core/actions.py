@@ -137,7 +137,7 @@ def import_spec(store: Any, path: str | Path, *, overwrite: bool = False, trust:
     from motools_tui.core.specinfo import validate
 
     text = read_spec_file(path)
-    spec, problems = validate(text, source=str(path), trust=trust, home=store.home)
+    spec, problems = validate(text, source=str(path), trust=trust, home=store.home, origin=path)
     if problems:
         raise ActionError(f"{path}: invalid sweep spec\n" + "\n".join(f"  {pr}" for pr in problems))
     exists = store.get_spec(spec.name) is not None

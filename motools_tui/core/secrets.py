@@ -1,8 +1,7 @@
 """Spec values that look like secrets are never shown: one place decides, and masks.
 
 :func:`looks_secret` is the app's single call site of the engine's rule
-(``motools.secrets.looks_secret(key, value)``); until that lands, a conservative stand-in
-(key names like ``api_key``, ``token``, ``password``, ``secret``) answers.
+(``motools.secrets.looks_secret(key, value)``).
 """
 
 from __future__ import annotations
@@ -11,16 +10,13 @@ import re
 from typing import Any
 
 MASK = "•••••• (hidden)"
-_KEY = re.compile(r"(api[_-]?key|token|secret|password|passwd|credential|private[_-]?key)", re.I)
 _LINE = re.compile(r"^(\s*(?:-\s+)?)([^\s:#][^:#]*?)(\s*:\s+)(\S.*?)(\s+#.*)?$")
 
 
 def looks_secret(key: str, value: Any) -> bool:
-    """Whether ``key: value`` from a spec or a config looks like a secret."""
-    try:
-        from motools.secrets import looks_secret as engine_rule  # type: ignore[import-not-found]
-    except ImportError:
-        return bool(_KEY.search(str(key))) and value not in (None, "", False)
+    """Whether ``key: value`` from a spec or a config looks like a secret (the engine's rule)."""
+    from motools.secrets import looks_secret as engine_rule
+
     return bool(engine_rule(key, value))
 
 

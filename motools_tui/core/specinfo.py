@@ -116,10 +116,11 @@ class Problem:
 
 
 def validate(
-    text: str, *, source: str | None = None, trust: bool = False, home: Any = None
+    text: str, *, source: str | None = None, trust: bool = False, home: Any = None, origin: Any = None
 ) -> tuple[Any, list[Problem]]:
     """Parse and fully resolve a spec through :func:`motools.specs.load_spec_text` (the one
-    entry, with its trust check); ``(spec, [])`` or ``(None, problems)``.
+    entry, with its trust check; ``origin``: the spec file, beside which user modules are
+    found); ``(spec, [])`` or ``(None, problems)``.
 
     ``UntrustedSpecError`` (its ``callables``) propagates: the caller asks, then calls again
     with ``trust=True``. Imports pydantic, the workflow and its step modules: call it from a
@@ -129,7 +130,7 @@ def validate(
     from motools.specs import UntrustedSpecError, load_spec_text
 
     try:
-        spec = load_spec_text(text, source=source, trust=trust, home=home)
+        spec = load_spec_text(text, source=source, trust=trust, home=home, origin=origin)
     except UntrustedSpecError:
         raise
     except SpecError as exc:
@@ -137,9 +138,9 @@ def validate(
     return spec, []
 
 
-INDENTATION_ERRORS = (
+INDENTATION_ERRORS = (  # PyYAML's and libyaml's words for a line at the wrong depth
     "expected <block end>",
-    "mapping values are not allowed here",
+    "mapping values are not allowed",
     "could not find expected ':'",
     "did not find expected key",
     "did not find expected '-' indicator",

@@ -167,10 +167,12 @@ def test_an_indentation_mistake_is_reported_at_its_line() -> None:
 def test_secret_looking_values_are_masked() -> None:
     from motools_tui.core.secrets import MASK, mask_data, mask_yaml
 
-    text = "name: x\nbase_config:\n  api_key: sk-abc123  # mine\n  token: ''\n  model: m\n"
+    key = "sk-proj-0123456789abcdefghijKLMN"
+    text = f"name: x\nbase_config:\n  api_key: {key}  # mine\n  token: ''\n  max_tokens: 512\n"
     masked = mask_yaml(text)
-    assert "sk-abc123" not in masked and f"api_key: {MASK}  # mine" in masked and "model: m" in masked
-    assert mask_data({"a": {"password": "hunter2", "n": 1}}) == {"a": {"password": MASK, "n": 1}}
+    assert key not in masked and f"api_key: {MASK}  # mine" in masked and "max_tokens: 512" in masked
+    secret = "a1b2c3d4e5f6g7h8i9j0k1l2"
+    assert mask_data({"a": {"password": secret, "n": 1}}) == {"a": {"password": MASK, "n": 1}}
 
 
 def test_tables_sort_every_row_with_missing_values_last() -> None:

@@ -625,9 +625,12 @@ async def test_run_detail_shows_samples_where_steps_ran_and_cache_hits(fake_stor
 
 
 async def test_import_and_save_ask_before_trusting_code(empty_store, tmp_path: Path, monkeypatch: Any) -> None:
-    (tmp_path / "usermod.py").write_text(
-        "from mozoo.datasets.hello_world import generate_hello_world_dataset as make\n"
+    loader = (
+        "def make(num_samples: int = 100, seed: int = 0):\n"
+        "    from mozoo.datasets.hello_world import generate_hello_world_dataset\n"
+        "    return generate_hello_world_dataset(num_samples=num_samples, seed=seed)\n"
     )
+    (tmp_path / "usermod.py").write_text(loader)
     monkeypatch.syspath_prepend(str(tmp_path))
     text = HELLO.replace("mozoo.datasets.hello_world:generate_hello_world_dataset", "usermod:make").replace(
         "name: hello-world", "name: mine"
@@ -647,7 +650,7 @@ async def test_import_and_save_ask_before_trusting_code(empty_store, tmp_path: P
         await wait_for(pilot, lambda: empty_store.get_spec("mine"), timeout=30, what="the import")
 
     # The editor's save goes through the same check: a new untrusted module is asked about.
-    (tmp_path / "othermod.py").write_text("from usermod import make\n")
+    (tmp_path / "othermod.py").write_text(loader)
     app = make_app(empty_store)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_ready(pilot, "specs")
@@ -669,8 +672,9 @@ async def test_import_and_save_ask_before_trusting_code(empty_store, tmp_path: P
 
 async def test_the_preview_hides_values_that_look_secret(empty_store) -> None:
     empty_store.save_spec("keyed", HELLO.replace("name: hello-world", "name: keyed") + "# api_key: x\n")
+    key = "sk-proj-0123456789abcdefghijKLMN"
     text = HELLO.replace("name: hello-world", "name: keyed2").replace(
-        "    backend_name: dummy\n    latency_s", "    backend_name: dummy\n    api_key: sk-live-123\n    latency_s", 1
+        "    backend_name: dummy\n    latency_s", f"    backend_name: dummy\n    api_key: {key}\n    latency_s", 1
     )
     empty_store.save_spec("keyed2", text)
     app = make_app(empty_store)
@@ -679,4 +683,4 @@ async def test_the_preview_hides_values_that_look_secret(empty_store) -> None:
         await pilot.press("down")
         await wait_for(pilot, lambda: app.screen.query_one(SpecPreview).shown == "keyed2", what="the preview")
         await pilot.pause(0.1)
-        assert "api_key: •••" in screen_text(app) and "sk-live-123" not in screen_text(app)
+        assert "api_key: •••" in screen_text(app) and "0123456789abcdef" not in screen_text(app)
