@@ -243,3 +243,17 @@ def test_outputs_note_reads_files_and_the_workers_refusal(tmp_path: Path) -> Non
     (tmp_path / "out.csv").write_text("a\n")
     os.utime(tmp_path / "out.csv", (NOW + 2, NOW + 2))
     assert outputs_note(home, sweep, NOW + 3) == "output: wrote out.csv"
+
+
+def test_read_model_queries_the_app_added(fake_store) -> None:
+    read = fake_store.read
+    sid = fake_store.get_sweep("lr-seeds-2")["id"]
+    ids = _run_ids(fake_store, "lr-seeds-2")
+    rows = read.result_metric_rows(sid)  # finished runs #0, #1, #3: accuracy and stderr each
+    assert sorted({r["run_id"] for r in rows}) == [ids[0], ids[1], ids[3]] and len(rows) == 6
+    assert {(r["step"], r["key"], r["metric"]) for r in rows} >= {("evaluate_model", "eval_results", "accuracy")}
+    assert read.cached_steps_by_run(sid) == {ids[1]: 1, ids[3]: 1, ids[4]: 1, ids[5]: 1, ids[6]: 1}
+    assert read.cached_steps_by_run(sid, [ids[0], ids[1]]) == {ids[1]: 1}
+    assert read.cancel_requested_runs(sid) == set()
+    fake_store.request_cancel_run("lr-seeds-2", 8)
+    assert read.cancel_requested_runs(sid) == {8}
