@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from motools.analysis.charts import format_value
-from motools.analysis.frames import PAIR_COLUMNS, as_list, run_columns, sample_columns
+from motools.analysis.frames import PAIR_COLUMNS, as_list, run_columns, sample_columns, score_columns
 from motools.analysis.intervals import normal_quantile
 from motools.analysis.stats import group_codes, require_columns
 
@@ -372,13 +372,6 @@ def compare_sweeps(
     return compare_configs(
         samples, value_col, by=["sweep", group], baseline={"sweep": baseline, group: np.nan}, confidence=confidence
     )
-
-
-def score_columns(samples: pd.DataFrame) -> list[str]:
-    """The per-sample score columns of a collated sample frame (numeric ones)."""
-    cols = list(samples.columns)
-    start = cols.index("epoch") + 1 if "epoch" in cols else 0
-    return [c for c in cols[start:] if c not in ("answer", "target") and pd.api.types.is_numeric_dtype(samples[c])]
 
 
 def _only_score_column(samples: pd.DataFrame) -> str:

@@ -69,18 +69,25 @@ def ci_frame(
     store: Store | None = None,
     where: str = "",
 ) -> pd.DataFrame:
-    """The CI table of a metric (``accuracy``...) over runs, or of a per-sample score (``match``,
-    ``judge/aligned``) over samples and seeds; a ``metric`` column says which it holds."""
-    from motools.analysis.stats import compute_ci_df
+    """The CI table of a run-level metric (``accuracy``...), from per-sample data where the
+    metric is a mean of sample scores (seeds and samples both counted), or of a per-sample score
+    itself (``match``, ``judge/aligned``); a ``metric`` column says which it holds."""
+    from motools.analysis.stats import compute_ci_df, metric_intervals
 
-    df = finished_rows(sweep, store, where=where)
-    if value_col not in df.columns:
+    runs = finished_rows(sweep, store, where=where)
+    try:
         samples = finished_rows(sweep, store, samples=True, where=where)
-        if value_col in samples.columns:
-            df = samples
-    ci = compute_ci_df(df, value_col=value_col, group_cols=list(group_cols), confidence=confidence, method=method)
-    ci.insert(len(group_cols), "metric", value_col)
-    return ci
+    except MotoolsError:  # no per-sample scores: run-level only
+        samples = None
+    if value_col not in runs.columns and samples is not None and value_col in samples.columns:
+        ci = compute_ci_df(samples, value_col, list(group_cols), confidence=confidence, method=method)
+        ci.insert(len(group_cols), "metric", value_col)
+        return ci
+    if method != "auto":
+        ci = compute_ci_df(runs, value_col, list(group_cols), confidence=confidence, method=method)
+        ci.insert(len(group_cols), "metric", value_col)
+        return ci
+    return metric_intervals(runs, value_col, list(group_cols), samples=samples, confidence=confidence)
 
 
 def export_ci_csv(

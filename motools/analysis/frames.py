@@ -72,3 +72,31 @@ def parameter_columns(df: pd.DataFrame, metrics: Sequence[str] = ()) -> list[str
         if not measured:
             params.append(c)
     return params
+
+
+def score_columns(samples: pd.DataFrame) -> list[str]:
+    """The numeric per-sample score columns of a collated sample frame (after ``epoch``)."""
+    import pandas as pd
+
+    cols = list(samples.columns)
+    start = cols.index("epoch") + 1 if "epoch" in cols else 0
+    return [c for c in cols[start:] if c not in LEAD_COLUMNS and pd.api.types.is_numeric_dtype(samples[c])]
+
+
+# Metrics that are the mean of their scorer's per-sample values (so per-sample data can give
+# their interval): Inspect's accuracy() and mean().
+MEAN_METRICS: tuple[str, ...] = ("accuracy", "mean")
+
+
+def score_column_for(metric: str, score_columns: Sequence[str]) -> str | None:
+    """The per-sample score whose mean a run-level metric is, if it is one: ``accuracy`` of a
+    one-scorer task is the mean of its only score column, ``match/accuracy`` of ``match``,
+    ``judge/aligned/mean`` of ``judge/aligned``; ``stderr`` and the like are not means."""
+    if metric in score_columns:
+        return metric
+    head, _, tail = metric.rpartition("/")
+    if tail not in MEAN_METRICS:
+        return None
+    if head:
+        return head if head in score_columns else None
+    return score_columns[0] if len(score_columns) == 1 else None

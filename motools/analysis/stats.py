@@ -382,3 +382,34 @@ def _dense(keys: np.ndarray) -> np.ndarray:
 
 def _size(codes: np.ndarray) -> int:
     return int(codes.max()) + 1 if codes.size else 0
+
+
+def metric_intervals(
+    runs: pd.DataFrame,
+    metric: str,
+    group_cols: str | Sequence[str],
+    *,
+    samples: pd.DataFrame | None = None,
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """Intervals of a run-level ``metric`` by group, from per-sample data when it can be.
+
+    When ``metric`` is the mean of a per-sample score (``accuracy`` of ``match``: see
+    :func:`~motools.analysis.frames.score_column_for`) and ``samples`` holds it, the interval
+    counts both seeds and the finite eval set (clustered by run) over the runs in ``runs``;
+    otherwise it is :func:`compute_ci_df` over the runs. A ``metric`` column says which metric.
+    """
+    from motools.analysis.frames import run_columns, score_column_for, score_columns
+
+    groups = [group_cols] if isinstance(group_cols, str) else list(group_cols)
+    column = None
+    if samples is not None and len(samples):
+        column = score_column_for(metric, score_columns(samples))
+    if column is not None and all(c in samples.columns for c in groups):
+        keys = run_columns(samples)
+        kept = samples.merge(runs[keys].drop_duplicates(), on=keys, how="inner")
+        ci = compute_ci_df(kept, column, groups, confidence=confidence, cluster_col=keys)
+    else:
+        ci = compute_ci_df(runs, metric, groups, confidence=confidence)
+    ci.insert(len(groups), "metric", metric)
+    return ci

@@ -186,16 +186,18 @@ def default_group_cols(data: ResultsData) -> list[str]:
     return cols
 
 
-def ci_table(df: Any, metric: str, group_cols: list[str], confidence: float = 0.95) -> Any:
-    from motools.analysis.stats import compute_ci_df
+def ci_table(df: Any, metric: str, group_cols: list[str], confidence: float = 0.95, *, samples: Any = None) -> Any:
+    """The CI tab: intervals of ``metric`` over the shown runs, counting seeds and the eval set's
+    samples where the metric is a mean of sample scores (:func:`motools.analysis.stats.metric_intervals`)."""
+    from motools.analysis.stats import metric_intervals
 
     if df.empty:
         import pandas as pd
 
         return pd.DataFrame(
-            columns=[*group_cols, "mean", "lower_bound", "upper_bound", "count", "confidence", "method"]
+            columns=[*group_cols, "metric", "mean", "lower_bound", "upper_bound", "count", "confidence", "method"]
         )
-    return compute_ci_df(df, metric, group_cols, confidence=confidence, method="auto")
+    return metric_intervals(df, metric, group_cols, samples=samples, confidence=confidence)
 
 
 @dataclass(frozen=True)

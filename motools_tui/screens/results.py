@@ -274,7 +274,8 @@ CSV); i writes the CI table, p the chart. Existing files are replaced only after
         except ValueError as exc:
             best, best_error = None, f"best: {exc}"
         try:
-            ci = core.ci_table(df, view.metric, list(view.group_cols or ()))
+            samples = self._load_samples(data).frame if data.n_finished else None
+            ci = core.ci_table(df, view.metric, list(view.group_cols or ()), samples=samples)
             table = TableData.from_frame(ci)
             ci_result: Any = (ci, table)
         except ValueError as exc:
@@ -369,11 +370,15 @@ CSV); i writes the CI table, p the chart. Existing files are replaced only after
             self._derive(chart=True)
 
     # compare ----------------------------------------------------------------------------------
-    def _compare(self, data: ResultsData, view: View) -> tuple[Any, ...]:
+    def _load_samples(self, data: ResultsData) -> core.Samples:
+        """The sweep's per-sample frame, read once per state of its results (in a worker)."""
         key = (data.n_finished, data.sweep_status, len(data.table))
         if self._samples is None or self._samples[0] != key:
             self._samples = (key, core.load_samples(self.ctx.store.open(), self.sweep_name))
-        samples = self._samples[1]
+        return self._samples[1]
+
+    def _compare(self, data: ResultsData, view: View) -> tuple[Any, ...]:
+        samples = self._load_samples(data)
         if not samples.score_cols:
             return data, view, None, None, None, "No per-sample scores in this sweep's results."
         value = view.metric if view.metric in samples.score_cols else samples.score_cols[0]

@@ -134,8 +134,8 @@ class _Writer:
         )
         return int(cur.lastrowid)
 
-    def samples(self, atom: str, accuracy: float, idx: int, n: int = 10) -> None:
-        """``n`` scored samples (0/1 ``match``) whose mean is the run's accuracy, rounded."""
+    def samples(self, atom: str, accuracy: float, idx: int, n: int = 100) -> None:
+        """``n`` scored samples (0/1 ``match``) whose mean is exactly the run's accuracy (two decimals)."""
         right = round(accuracy * n)
         rows = []
         for k in range(n):

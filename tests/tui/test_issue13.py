@@ -621,7 +621,7 @@ async def test_run_detail_shows_samples_where_steps_ran_and_cache_hits(fake_stor
         await wait_for(pilot, lambda: "sample_id" in screen_text(app), what="the samples")
         text = screen_text(app)
         assert "match" in text and "Hello, World!" in text and "s09" in text
-        assert len(app.screen.samples) == 10
+        assert len(app.screen.samples) == 100
 
 
 async def test_import_and_save_ask_before_trusting_code(empty_store, tmp_path: Path, monkeypatch: Any) -> None:
