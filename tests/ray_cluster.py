@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 RAY = str(Path(sys.executable).with_name("ray"))
+ROOT = Path(__file__).resolve().parents[1]
 OBJECT_STORE_BYTES = 100 * 1024 * 1024
 
 
@@ -56,20 +57,21 @@ class RayNode:
     def alive(self) -> bool:
         return self.proc.poll() is None
 
-    def signal_group(self, sig: int) -> None:
-        """Signal every process of this node (its own session, led by the pid we started)."""
-        if self.proc.poll() is None or _group_exists(self.proc.pid):
+    def signal_all(self, sig: int) -> None:
+        """Signal every process of this node: the session led by the pid we started (Ray puts
+        each worker process in a process group of its own, but in that session)."""
+        for pid in session_members(self.proc.pid):
             with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(self.proc.pid, sig)
+                os.kill(pid, sig)
 
     def kill(self) -> None:
         """The node dies at once, as if its machine were lost."""
-        self.signal_group(signal.SIGKILL)
+        self.signal_all(signal.SIGKILL)
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.proc.wait(timeout=10)
 
     def stop(self, grace_s: float = 3.0) -> None:
-        self.signal_group(signal.SIGTERM)
+        self.signal_all(signal.SIGTERM)
         try:
             self.proc.wait(timeout=grace_s)
         except subprocess.TimeoutExpired:
@@ -77,12 +79,20 @@ class RayNode:
         self.kill()
 
 
-def _group_exists(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except (ProcessLookupError, PermissionError):
-        return False
-    return True
+def session_members(sid: int) -> list[int]:
+    """Live processes whose session id is ``sid`` (Linux ``/proc``)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) "
+        if len(fields) > 3 and fields[3] == str(sid) and fields[0] != "Z":
+            found.append(int(entry.name))
+    return found
 
 
 class RayCluster:
@@ -100,9 +110,12 @@ class RayCluster:
         return f"127.0.0.1:{self.port}"
 
     def env(self) -> dict[str, str]:
-        """What a driver (or ``ray start``) needs to join this cluster."""
+        """What a driver (or ``ray start``) needs to join this cluster; its workers import this
+        checkout (motools, and the test workflows under ``tests/``)."""
+        paths = [str(ROOT), *[p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]]
         return {
             **os.environ,
+            "PYTHONPATH": os.pathsep.join(dict.fromkeys(paths)),
             "RAY_AUTH_MODE": "token",
             "RAY_AUTH_TOKEN": self.token,
             "RAY_ADDRESS": self.address,
@@ -167,6 +180,19 @@ class RayCluster:
             time.sleep(0.2)
         node.stop()
         raise RuntimeError(f"ray node {node.name} did not start:\n{node.log.read_text()[-3000:]}")
+
+    def alive_nodes(self) -> dict[str, dict[str, float]]:
+        """Node id → resources of every live node, as the cluster reports them (asked by a
+        short-lived driver in a subprocess, so this process never connects)."""
+        probe = (
+            "import json, ray\n"
+            "ray.init(log_to_driver=False)\n"
+            "print(json.dumps({n['NodeID']: n['Resources'] for n in ray.nodes() if n['Alive']}))\n"
+        )
+        out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=self.env(), timeout=120)
+        if out.returncode != 0:
+            raise RuntimeError(f"cannot list the nodes of {self.address}: {out.stderr[-2000:]}")
+        return json.loads(out.stdout.strip().splitlines()[-1])
 
     def stop(self) -> None:
         for node in reversed(self.nodes):  # the others first, the head last

@@ -35,6 +35,7 @@ class ProbeConfig(BaseModel):
     crash_once: bool = False  # the first probe to get here saves a checkpoint and SIGKILLs its process
     sleep_s: float = 0.0
     fail: str | None = None
+    fetch_extra: bool = True  # load an atom that is no input (the driver's store has it; Ray gets only inputs)
 
 
 class ProbeWorkflowConfig(BaseModel):
@@ -53,7 +54,7 @@ async def make(ctx: StepContext, config: MakeConfig, inputs: Mapping[str, Atom])
 async def probe(ctx: StepContext, config: ProbeConfig, inputs: Mapping[str, Atom]) -> dict[str, Atom]:
     seed = inputs["seed"].read_json()
     blob = inputs["blob"].read_bytes()
-    extra = (await ctx.load_atom(seed["extra"])).read_json()
+    extra = (await ctx.load_atom(seed["extra"])).read_json() if config.fetch_extra else {"secret": seed["x"] * 7}
     ctx.log(f"probe of x={seed['x']} in process {os.getpid()}")
     ctx.progress(1, 2, "half way")
     resumed = ctx.checkpoint
@@ -68,12 +69,14 @@ async def probe(ctx: StepContext, config: ProbeConfig, inputs: Mapping[str, Atom
             os.close(fd)
             await ctx.save_checkpoint({"crashed_pid": os.getpid(), "x": seed["x"]})
             os.kill(os.getpid(), signal.SIGKILL)
-    if config.sleep_s and marker is not None:
-        (marker / f"started-{seed['x']}").write_text(str(os.getpid()))
+    if config.sleep_s:
+        if marker is not None:
+            (marker / f"started-{seed['x']}").write_text(str(os.getpid()))
         try:
             await asyncio.sleep(config.sleep_s)
         except asyncio.CancelledError:
-            (marker / f"cancelled-{seed['x']}").write_text(str(os.getpid()))
+            if marker is not None:
+                (marker / f"cancelled-{seed['x']}").write_text(str(os.getpid()))
             raise
     if config.fail:
         raise ValueError(f"{config.fail} (x={seed['x']})")
