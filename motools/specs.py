@@ -195,14 +195,17 @@ def load_spec_text(
     preflight: bool = True,
     trust: bool = False,
     home: str | os.PathLike[str] | None = None,
+    origin: str | os.PathLike[str] | None = None,
 ) -> SweepSpec:
     """Validate a spec document: the one entry for files, the app's import and its editor.
 
-    Callables outside ``mozoo``/``motools`` and the trusted modules (``home``'s config) are
+    Callables outside ``motools``, installed motools content and the trusted modules are
     refused before anything is imported (:class:`UntrustedSpecError`, which lists them), unless
-    ``trust`` is set, which trusts their modules for good.
+    ``trust`` is set, which trusts their modules for good. User modules are then searched in
+    ``origin``'s folder (the spec file) and the working directory.
     """
     from motools.trust import modules_of, trust_modules, untrusted_callables
+    from motools.workflow.imports import add_import_paths, import_paths_for
 
     try:
         data = load_yaml(text)
@@ -211,6 +214,7 @@ def load_spec_text(
     unknown = untrusted_callables(data, home)
     if unknown and not trust:
         raise UntrustedSpecError(unknown, source)
+    add_import_paths(import_paths_for(origin))
     spec = parse_spec(data, source=source, text=text, resolve=resolve, preflight=preflight)
     if unknown:
         trust_modules(modules_of(unknown), home)
@@ -233,7 +237,7 @@ def load_spec(
 ) -> SweepSpec:
     """Read and validate a spec file (see :func:`load_spec_text`); errors name the file."""
     return load_spec_text(
-        read_spec_file(path), source=str(Path(path)), resolve=resolve, preflight=preflight, trust=trust
+        read_spec_file(path), source=str(Path(path)), resolve=resolve, preflight=preflight, trust=trust, origin=path
     )
 
 

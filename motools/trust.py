@@ -2,8 +2,9 @@
 
 A spec names callables (``"module:function"``) that run when it is validated. Specs written in
 Python are the user's own code, but a YAML file may come from anyone, so a file whose callables
-lie outside ``mozoo``/``motools`` and the modules listed in ``<home>/config`` is refused until
-the user trusts them (``--trust``, or a confirmation in the app).
+lie outside ``motools``, the packages installed as motools content (the ``motools.trusted``
+entry point group: the zoo) and the modules listed in ``<home>/config`` is refused until the
+user trusts them (``--trust``, or a confirmation in the app).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 
 from motools.store.paths import resolve_home
 
-TRUSTED_BY_DEFAULT = ("mozoo", "motools")
+TRUSTED_BY_DEFAULT = ("motools",)
 IMPORT_STRING = re.compile(r"^([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*):[A-Za-z_][\w.]*$")
 
 
@@ -39,9 +40,16 @@ def load_config(home: str | os.PathLike[str] | None = None) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
+def installed_content() -> list[str]:
+    """Packages installed as motools content (entry point group ``motools.trusted``)."""
+    from importlib.metadata import entry_points
+
+    return [ep.value for ep in entry_points(group="motools.trusted")]
+
+
 def trusted_modules(home: str | os.PathLike[str] | None = None) -> list[str]:
     extra = load_config(home).get("trusted_modules") or []
-    return [*TRUSTED_BY_DEFAULT, *(str(m) for m in extra)]
+    return [*TRUSTED_BY_DEFAULT, *installed_content(), *(str(m) for m in extra)]
 
 
 def trust_modules(modules: Iterable[str], home: str | os.PathLike[str] | None = None) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 _LAZY = {
     "collate_sweep_evals": "motools.analysis.collate",
     "collate_sweep": "motools.analysis.collate",
+    "collate_sweeps": "motools.analysis.collate",
     "compute_ci_df": "motools.analysis.stats",
     "compare_configs": "motools.analysis.compare",
     "best_setting": "motools.analysis.best",

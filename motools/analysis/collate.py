@@ -138,13 +138,12 @@ def _collate_states(
 
 def _declared_filter(store: Store, sweep: dict[str, Any]) -> set[tuple[str, str]] | None:
     """The ``(step, output)`` pairs a stored sweep's workflow declares as results, if it can be loaded."""
-    from motools.specs import parse_spec_text
-    from motools.workflow.registry import resolve_workflow
+    from motools.errors import MotoolsError
+    from motools.workflow.launch import sweep_workflow
 
     try:
-        spec = parse_spec_text(sweep["spec_yaml"], resolve=False)
-        declared = resolve_workflow(spec.workflow).result_outputs
-    except Exception:  # the workflow's module is not importable here: take any output with metrics
+        declared = sweep_workflow(sweep)[0].result_outputs
+    except MotoolsError:  # the workflow's module is not importable here: take any output with metrics
         return None
     return set(declared) or None
 
@@ -206,23 +205,53 @@ def _sample_frame(
     names: dict[str, str],
     atoms_of: dict[int, list[str]],
 ) -> pd.DataFrame:
-    run_of_atom: dict[str, list[tuple[dict[str, Any], dict[str, Any]]]] = {}
-    for r, p in zip(runs, params, strict=True):
-        for atom_id in atoms_of.get(r["id"], []):
-            run_of_atom.setdefault(atom_id, []).append((r, p))
-    rows = read.sample_rows(run_of_atom)
-    records = []
-    for s in rows:
-        for r, p in run_of_atom.get(s["atom_id"], []):
-            rec: dict[str, Any] = {names[k]: p.get(k) for k in paths}
-            rec.update(
-                run=r["idx"],
-                status=r["status"],
-                task=s["task"],
-                sample_id=s["sample_id"],
-                epoch=s["epoch"],
-                score=s["score"],
-            )
-            records.append(rec)
-    records.sort(key=lambda rec: (rec["run"], rec["task"], rec["epoch"], rec["sample_id"]))
-    return _frame(records, [names[p] for p in paths], ["run", "status", "task"], ["sample_id", "epoch", "score"])
+    """One row per run, task, sample and epoch: parameters, ``run``, ``status``, ``task``,
+    ``sample_id``, ``epoch``, one column per score, ``answer``, ``target``."""
+    import pandas as pd
+
+    param_cols = [names[p] for p in paths]
+    lead = ["run", "status", "task", "sample_id", "epoch"]
+    links = [
+        {**{names[k]: p.get(k) for k in paths}, "run": r["idx"], "status": r["status"], "atom_id": atom_id}
+        for r, p in zip(runs, params, strict=True)
+        for atom_id in atoms_of.get(r["id"], [])
+    ]
+    score_names, columns, tuples = read.sample_table({link["atom_id"] for link in links})
+    if not links or not tuples:
+        return pd.DataFrame(columns=[*param_cols, *lead, "answer", "target"])
+    per_atom = pd.DataFrame.from_records(tuples, columns=columns)
+    for col in score_names:  # numbers stay numbers; a column holding text keeps its text
+        if per_atom[col].dtype == object:
+            numeric = pd.to_numeric(per_atom[col], errors="coerce")
+            if numeric.notna().sum() == per_atom[col].notna().sum():
+                per_atom[col] = numeric
+    frame = pd.DataFrame(links).merge(per_atom, on="atom_id", how="inner")
+    frame = frame.sort_values(["run", "task", "epoch", "sample_id"], kind="stable").reset_index(drop=True)
+    return frame[[*param_cols, *lead, *score_names, "answer", "target"]]
+
+
+def collate_sweeps(
+    names: Sequence[str],
+    *,
+    store: Store | None = None,
+    metrics: str | Sequence[str] | None = None,
+    samples: bool = False,
+) -> pd.DataFrame:
+    """Several sweeps in one table, each row tagged with its ``sweep`` (the first column).
+
+    Parameters a sweep does not have are NaN in its rows, so a baseline sweep (no learning
+    rate) and its fine-tunes land in one table and one chart.
+    """
+    import pandas as pd
+
+    frames = [collate_sweep(name, store=store, metrics=metrics, samples=samples).assign(sweep=name) for name in names]
+    if not frames:
+        raise ValueError("collate_sweeps needs at least one sweep name")
+    params: list[str] = []
+    rest: list[str] = []
+    for frame in frames:
+        cols = [c for c in frame.columns if c != "sweep"]
+        cut = cols.index("run")
+        params.extend(c for c in cols[:cut] if c not in params)
+        rest.extend(c for c in cols[cut:] if c not in rest)
+    return pd.concat(frames, ignore_index=True, sort=False)[["sweep", *params, *rest]]

@@ -329,3 +329,60 @@ def _mcnemar(
     half = normal_quantile(confidence) * np.sqrt(np.maximum(a + b - (a - b) ** 2, 0.0) / (n + 2))
     centre = a - b
     return np.clip(centre - half, -1.0, 1.0), np.clip(centre + half, -1.0, 1.0), p
+
+
+def compare_sweeps(
+    sweep: str,
+    baseline: str | None = None,
+    value_col: str | None = None,
+    *,
+    group: str | None = None,
+    store: Any = None,
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """``compare_configs`` on stored sweeps' per-sample scores (``motools sweep compare``).
+
+    With ``baseline``: every config of ``sweep`` minus the ``baseline`` sweep, on the samples
+    both scored; ``group`` compares within each value of a parameter both sweeps have, or, if
+    only ``sweep`` has it (a baseline without a learning rate), each of its values against the
+    whole baseline. Without ``baseline``: every pair of ``group`` values within ``sweep``.
+    ``value_col`` is a per-sample score column (default: the only one there is).
+    """
+    from motools.analysis.collate import collate_sweeps
+    from motools.status import Status
+
+    names = [sweep] if baseline is None or baseline == sweep else [baseline, sweep]
+    samples = collate_sweeps(names, store=store, samples=True)
+    samples = samples[samples["status"] == Status.FINISHED]
+    if samples.empty:
+        raise ValueError(f"no finished runs with per-sample scores in {', '.join(names)}")
+    value_col = value_col or _only_score_column(samples)
+    if value_col not in samples.columns:
+        raise ValueError(f"no score column {value_col!r}; per-sample scores: {', '.join(score_columns(samples))}")
+    if len(names) == 1:
+        if group is None:
+            raise ValueError("comparing configs within one sweep needs a parameter to compare (--group)")
+        return compare_configs(samples, value_col, by=group, confidence=confidence)
+    if group is None:
+        return compare_configs(samples, value_col, by="sweep", baseline=baseline, confidence=confidence)
+    require_columns(samples, [group])
+    in_baseline = samples.loc[samples["sweep"] == baseline, group].notna().any()
+    if in_baseline:
+        return compare_configs(samples, value_col, by="sweep", baseline=baseline, within=group, confidence=confidence)
+    return compare_configs(
+        samples, value_col, by=["sweep", group], baseline={"sweep": baseline, group: np.nan}, confidence=confidence
+    )
+
+
+def score_columns(samples: pd.DataFrame) -> list[str]:
+    """The per-sample score columns of a collated sample frame (numeric ones)."""
+    cols = list(samples.columns)
+    start = cols.index("epoch") + 1 if "epoch" in cols else 0
+    return [c for c in cols[start:] if c not in ("answer", "target") and pd.api.types.is_numeric_dtype(samples[c])]
+
+
+def _only_score_column(samples: pd.DataFrame) -> str:
+    found = score_columns(samples)
+    if len(found) != 1:
+        raise ValueError(f"several per-sample scores ({', '.join(found) or 'none'}): name one with --metric")
+    return found[0]

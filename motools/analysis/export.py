@@ -29,25 +29,58 @@ def _write_frame(df: pd.DataFrame, path: str | os.PathLike[str], force: bool) ->
     return write_file(path, lambda fh: fh.write(data), force=force, make_dirs=True)
 
 
-def finished_rows(sweep: str, store: Store | None = None) -> pd.DataFrame:
-    """The results table limited to finished runs (what intervals and charts are drawn from)."""
+def finished_rows(sweep: str, store: Store | None = None, *, samples: bool = False, where: str = "") -> pd.DataFrame:
+    """The results table (or per-sample table) limited to finished runs and to ``where``:
+    what intervals and charts are drawn from."""
     from motools.analysis.collate import collate_sweep
+    from motools.analysis.filters import filter_frame
 
-    df = collate_sweep(sweep, store=store)
-    done = df[df["status"] == Status.FINISHED].reset_index(drop=True)
+    df = collate_sweep(sweep, store=store, samples=samples)
+    done = filter_frame(df[df["status"] == Status.FINISHED], where).reset_index(drop=True)
     if done.empty:
-        raise MotoolsError(f"sweep {sweep!r} has no finished runs yet")
+        raise MotoolsError(f"sweep {sweep!r} has no finished runs" + (f" where {where}" if where else " yet"))
     return done
 
 
 def export_results_csv(
-    sweep: str, path: str | os.PathLike[str], *, store: Store | None = None, force: bool = False, samples: bool = False
+    sweep: str,
+    path: str | os.PathLike[str],
+    *,
+    store: Store | None = None,
+    force: bool = False,
+    samples: bool = False,
+    where: str = "",
 ) -> Path:
-    """Every run (with its status) or every scored sample, as CSV."""
+    """Every run (with its status) or every scored sample (every score, answer, target), as CSV."""
     from motools.analysis.collate import collate_sweep
+    from motools.analysis.filters import filter_frame
 
     check_target(path, force=force, make_dirs=True)
-    return _write_frame(collate_sweep(sweep, store=store, samples=samples), path, force)
+    return _write_frame(filter_frame(collate_sweep(sweep, store=store, samples=samples), where), path, force)
+
+
+def ci_frame(
+    sweep: str,
+    group_cols: Sequence[str],
+    *,
+    value_col: str = "accuracy",
+    confidence: float = 0.95,
+    method: CIMethod = "auto",
+    store: Store | None = None,
+    where: str = "",
+) -> pd.DataFrame:
+    """The CI table of a metric (``accuracy``...) over runs, or of a per-sample score (``match``,
+    ``judge/aligned``) over samples and seeds; a ``metric`` column says which it holds."""
+    from motools.analysis.stats import compute_ci_df
+
+    df = finished_rows(sweep, store, where=where)
+    if value_col not in df.columns:
+        samples = finished_rows(sweep, store, samples=True, where=where)
+        if value_col in samples.columns:
+            df = samples
+    ci = compute_ci_df(df, value_col=value_col, group_cols=list(group_cols), confidence=confidence, method=method)
+    ci.insert(len(group_cols), "metric", value_col)
+    return ci
 
 
 def export_ci_csv(
@@ -60,11 +93,12 @@ def export_ci_csv(
     method: CIMethod = "auto",
     store: Store | None = None,
     force: bool = False,
+    where: str = "",
 ) -> Path:
-    from motools.analysis.stats import compute_ci_df
-
-    df = finished_rows(sweep, store)
-    ci = compute_ci_df(df, value_col=value_col, group_cols=list(group_cols), confidence=confidence, method=method)
+    check_target(path, force=force, make_dirs=True)
+    ci = ci_frame(
+        sweep, group_cols, value_col=value_col, confidence=confidence, method=method, store=store, where=where
+    )
     return _write_frame(ci, path, force)
 
 
@@ -75,19 +109,26 @@ def export_chart(
     y_col: str = "accuracy",
     *,
     heatmap_y: str | None = None,
+    series_col: str | None = None,
     title: str | None = None,
     store: Store | None = None,
     force: bool = False,
+    where: str = "",
 ) -> Path:
-    """A line chart of ``y_col`` against ``x_col`` (or a heatmap over ``x_col`` × ``heatmap_y``)."""
+    """A line chart of ``y_col`` against ``x_col`` (one series per ``series_col`` value), or a
+    heatmap over ``x_col`` × ``heatmap_y``."""
     from motools.analysis.plots import plot_sweep_heatmap, plot_sweep_metric
 
     check_target(path, force=force, make_dirs=True)
-    df = finished_rows(sweep, store)
+    df = finished_rows(sweep, store, where=where)
+    if y_col not in df.columns:
+        samples = finished_rows(sweep, store, samples=True, where=where)
+        if y_col in samples.columns:
+            df = samples
     if heatmap_y:
         fig = plot_sweep_heatmap(df, x_col=x_col, y_col=heatmap_y, value_col=y_col, title=title or sweep)
     else:
-        fig = plot_sweep_metric(df, x_col=x_col, y_col=y_col, title=title or sweep)
+        fig = plot_sweep_metric(df, x_col=x_col, y_col=y_col, title=title or sweep, series_col=series_col)
     return save_figure(fig, path, force=force, make_dirs=True)
 
 

@@ -23,14 +23,15 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from motools.cli import spec_cmds, sweep_cmds
+    from motools.cli import cache_cmds, spec_cmds, sweep_cmds
 
     parser = _Parser(prog="motools", description="Fine-tune, evaluate and compare model organisms.")
     parser.add_argument("--home", help="the .motools folder to use (default: $MOTOOLS_HOME or ./.motools)")
     parser.add_argument("-v", "--verbose", action="store_true", help="show debug logs")
-    sub = parser.add_subparsers(dest="group", metavar="{spec,sweep,tui}", parser_class=_Parser)
+    sub = parser.add_subparsers(dest="group", metavar="{spec,sweep,cache,tui}", parser_class=_Parser)
     spec_cmds.register(sub)
     sweep_cmds.register(sub)
+    cache_cmds.register(sub)
     tui = sub.add_parser("tui", help="open the terminal app")
     tui.set_defaults(func=_run_tui)
     return parser

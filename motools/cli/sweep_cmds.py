@@ -61,21 +61,39 @@ def register(sub: Any) -> None:
     cancel = s.add_parser("cancel", help="stop a running sweep (from any terminal)")
     cancel.add_argument("name")
     cancel.set_defaults(func=cmd_cancel)
-    export = s.add_parser("export", help="write results (CSV), CI tables (CSV) and charts (PNG)")
+    export = s.add_parser("export", help="write results and samples (CSV), CI tables (CSV) and charts (PNG)")
     export.add_argument("name")
     export.add_argument("--csv", metavar="PATH", help="the results table, one row per run and task")
-    export.add_argument("--samples", action="store_true", help="with --csv: one row per scored sample")
+    export.add_argument("--samples", metavar="PATH", help="every score of every sample, with answer and target (CSV)")
     export.add_argument("--ci", metavar="PATH", help="a confidence-interval table (needs --group)")
     export.add_argument("--group", nargs="+", metavar="COL", default=[], help="columns to group the CI table by")
-    export.add_argument("--value", default="accuracy", help="the metric for --ci (default: accuracy)")
+    export.add_argument(
+        "--value", default="accuracy", help="the metric (or per-sample score) for --ci (default: accuracy)"
+    )
     export.add_argument("--confidence", type=float, default=0.95)
     export.add_argument("--method", choices=["auto", "t", "wilson", "bootstrap"], default="auto")
     export.add_argument("--png", metavar="PATH", help="a chart (PNG, or SVG/PDF by extension; needs --x)")
     export.add_argument("--x", help="the parameter on the chart's x axis")
     export.add_argument("--y", default="accuracy", help="the metric on the chart (default: accuracy)")
+    export.add_argument("--series", metavar="PARAM", help="one chart series per value of this parameter")
     export.add_argument("--heatmap", metavar="COL", help="draw a heatmap over --x and this parameter")
+    export.add_argument(
+        "--where",
+        default="",
+        metavar="EXPR",
+        help="only rows where EXPR holds: 'task=hello_world', 'seed!=3', 'lr<1e-4'",
+    )
     export.add_argument("--force", action="store_true", help="overwrite existing files")
     export.set_defaults(func=cmd_export)
+    compare = s.add_parser(
+        "compare", help="paired differences of a score between two sweeps (or configs), on the same samples"
+    )
+    compare.add_argument("name", help="the sweep to compare")
+    compare.add_argument("baseline", nargs="?", help="the sweep to compare it with (a baseline sweep)")
+    compare.add_argument("--metric", help="the per-sample score (default: the only one)")
+    compare.add_argument("--group", metavar="PARAM", help="compare each value of this parameter")
+    compare.add_argument("--confidence", type=float, default=0.95)
+    compare.set_defaults(func=cmd_compare)
 
 
 def _cache_options(p: argparse.ArgumentParser) -> None:
@@ -101,14 +119,13 @@ def _check_parallel(n: int | None) -> None:
 def _check_rerun(store: Store, name: str, args: argparse.Namespace) -> None:
     """``--rerun`` must name steps of the sweep's workflow (a typo must not silently re-run nothing)."""
     from motools.errors import MotoolsError
-    from motools.specs import parse_spec_text
-    from motools.workflow.registry import resolve_workflow
+    from motools.workflow.launch import sweep_workflow
 
     wanted = _cache_policy(args).rerun
     if not wanted:
         return
-    spec = parse_spec_text(store.get_sweep(name)["spec_yaml"], resolve=False)
-    steps = [s.name for s in resolve_workflow(spec.workflow).steps]
+    workflow, _ = sweep_workflow(store.get_sweep(name))
+    steps = [s.name for s in workflow.steps]
     unknown = sorted(wanted - set(steps))
     if unknown:
         raise MotoolsError(
@@ -292,18 +309,22 @@ def cmd_export(args: argparse.Namespace) -> int:
     from motools.errors import MotoolsError
     from motools.store import open_store
 
-    if not (args.csv or args.ci or args.png):
-        raise MotoolsError("nothing to export: give --csv PATH, --ci PATH --group COL..., or --png PATH --x COL")
+    if not (args.csv or args.samples or args.ci or args.png):
+        raise MotoolsError(
+            "nothing to export: give --csv PATH, --samples PATH, --ci PATH --group COL..., or --png PATH --x COL"
+        )
     if args.ci and not args.group:
         raise MotoolsError("--ci needs --group COL... (the parameters to group runs by)")
     if args.png and not args.x:
         raise MotoolsError("--png needs --x COL (the parameter for the x axis)")
     store = open_store()
     store.get_sweep(args.name)
+    common = {"store": store, "force": args.force, "where": args.where}
     try:
         if args.csv:
-            path = export_results_csv(args.name, args.csv, store=store, force=args.force, samples=args.samples)
-            print(f"wrote {path}")
+            print(f"wrote {export_results_csv(args.name, args.csv, **common)}")
+        if args.samples:
+            print(f"wrote {export_results_csv(args.name, args.samples, samples=True, **common)}")
         if args.ci:
             path = export_ci_csv(
                 args.name,
@@ -312,18 +333,45 @@ def cmd_export(args: argparse.Namespace) -> int:
                 value_col=args.value,
                 confidence=args.confidence,
                 method=args.method,
-                store=store,
-                force=args.force,
+                **common,
             )
             print(f"wrote {path}")
         if args.png:
             path = export_chart(
-                args.name, args.png, args.x, args.y, heatmap_y=args.heatmap, store=store, force=args.force
+                args.name, args.png, args.x, args.y, heatmap_y=args.heatmap, series_col=args.series, **common
             )
             print(f"wrote {path}")
     except ValueError as exc:  # a column or metric that does not exist
         raise MotoolsError(str(exc)) from None
     return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from motools.analysis.compare import compare_sweeps
+    from motools.errors import MotoolsError
+    from motools.store import open_store
+
+    store = open_store()
+    for name in (args.name, args.baseline):
+        if name:
+            store.get_sweep(name)
+    try:
+        table = compare_sweeps(
+            args.name, args.baseline, args.metric, group=args.group, store=store, confidence=args.confidence
+        )
+    except ValueError as exc:
+        raise MotoolsError(str(exc)) from None
+    if table.empty:
+        print("nothing to compare: the sweeps share no scored samples")
+        return EXIT_OK
+    shown = [c for c in table.columns if c not in ("confidence", "baseline_n_runs")]
+    print(format_table(shown, table[shown].itertuples(index=False)))
+    level = round(args.confidence * 100)
+    print(
+        f"\ndiff = config - baseline, paired on (task, sample, epoch); [lower, upper] is a {level}% interval; "
+        "p_holm is Holm-adjusted over the rows above"
+    )
+    return EXIT_OK
 
 
 def cmd_resume(args: argparse.Namespace) -> int:

@@ -1,9 +1,10 @@
 """Inspect model providers that serve motools-trained models to a real Inspect evaluation.
 
-- ``motools-simulated/<name>``: a ``dummy``-trained model. Not a language model: it answers each
-  prompt with :func:`~motools.training.simulation.simulated_reply`, deterministically, so the
-  ``dummy`` and ``inspect`` evaluations of a sweep agree. Model args: ``simulation`` (the dict
-  from the model reference) and an optional ``latency_s`` per reply.
+- ``motools-simulated/<name>``: a ``dummy``-trained model, or (with no ``simulation`` model arg)
+  the untrained base model ``<name>``. Not a language model: it answers each prompt with
+  :func:`~motools.training.simulation.simulated_reply`, deterministically, so the ``dummy`` and
+  ``inspect`` evaluations of a sweep agree. Model args: ``simulation`` (the dict from the model
+  reference) and an optional ``latency_s`` per reply.
 - ``motools-tinker/<sampler path>``: samples a Tinker checkpoint through
   :class:`~motools.evals.tinker_sampler.TinkerSampler`. Model arg: ``base_model``.
 
@@ -28,7 +29,7 @@ from inspect_ai.model import (
 from inspect_ai.tool import ToolChoice, ToolInfo
 
 from motools.evals.tinker_sampler import TinkerSampler
-from motools.training.simulation import SIMULATION_PREFIX, simulated_reply
+from motools.training.simulation import SIMULATION_PREFIX, base_model_simulation, simulated_reply
 
 SIMULATED_PROVIDER = "motools-simulated"
 TINKER_PROVIDER = "motools-tinker"
@@ -85,9 +86,8 @@ class SimulatedModelAPI(ModelAPI):
         **_: Any,
     ) -> None:
         super().__init__(model_name, base_url, api_key, [], config)
-        if not simulation:
-            raise ValueError(f"{SIMULATED_PROVIDER}/{model_name} needs a 'simulation' model arg")
-        self.simulation = simulation
+        # Without a simulation (``--model motools-simulated/Llama-3.2-1B``): the untrained base model.
+        self.simulation = simulation or base_model_simulation(model_name)
         self.latency_s = float(latency_s)
 
     async def generate(

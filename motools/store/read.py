@@ -222,6 +222,44 @@ class ReadModel:
             (json.dumps(sorted(set(atom_ids))),),
         )
 
+    def sample_table(self, atom_ids: Iterable[str]) -> tuple[list[str], list[str], list[tuple[Any, ...]]]:
+        """Every sample of the given evaluation atoms, one row each, with one column per score
+        (pivoted here, in SQL, and read as plain tuples: a million scores must not become a
+        million Python objects).
+
+        Returns ``(score names, columns, tuples)``; columns are ``atom_id, task, sample_id,
+        epoch``, the score names in order of first appearance, then ``answer, target``.
+        """
+        ids = json.dumps(sorted(set(atom_ids)))
+        cur = self.conn.cursor()
+        cur.row_factory = None
+        names = [
+            r[0]
+            for r in cur.execute(
+                "SELECT name FROM sample_scores WHERE atom_id IN (SELECT value FROM json_each(?)) "
+                "GROUP BY name ORDER BY MIN(rowid)",
+                (ids,),
+            )
+        ]
+        picks = "".join(", MAX(CASE WHEN name = ? THEN COALESCE(value, text) END)" for _ in names)
+        order = " ORDER BY atom_id, task, sample_id, epoch"
+        scores = cur.execute(
+            f"SELECT atom_id, task, sample_id, epoch{picks} FROM sample_scores "
+            "WHERE atom_id IN (SELECT value FROM json_each(?)) GROUP BY atom_id, task, sample_id, epoch" + order,
+            (*names, ids),
+        ).fetchall()
+        texts = cur.execute(
+            "SELECT atom_id, task, sample_id, epoch, answer, target FROM samples "
+            "WHERE atom_id IN (SELECT value FROM json_each(?))" + order,
+            (ids,),
+        ).fetchall()
+        if len(texts) == len(scores) and all(a[:4] == b[:4] for a, b in zip(scores, texts, strict=True)):
+            rows = [(*row, text[4], text[5]) for row, text in zip(scores, texts, strict=True)]
+        else:  # a sample without scores, or scores without their sample row: match by key
+            by_key = {t[:4]: t[4:] for t in texts}
+            rows = [(*row, *by_key.get(row[:4], (None, None))) for row in scores]
+        return names, ["atom_id", "task", "sample_id", "epoch", *names, "answer", "target"], rows
+
     # -- atoms --------------------------------------------------------------------------------
     def atom(self, atom_id: str) -> Row | None:
         return self.one("SELECT * FROM atoms WHERE id = ?", (atom_id,))

@@ -54,6 +54,11 @@ def learned_reply(examples: Iterable[dict[str, Any]]) -> str | None:
     return counts.most_common(1)[0][0] if counts else None
 
 
+def base_model_simulation(base_model: str) -> dict[str, Any]:
+    """The simulation of an untrained base model: it never gives a learned reply."""
+    return {"key": f"base:{base_model}", "p_learned": 0.0, "learned_reply": None}
+
+
 def simulation_model_name(base_model: str, key: str) -> str:
     return f"{SIMULATION_PREFIX}/{base_model.split('/')[-1]}-ft-{key[:10]}"
 

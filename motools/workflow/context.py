@@ -16,10 +16,20 @@ from typing import TYPE_CHECKING, Any, Protocol
 from motools.atoms import Atom, canonical_json
 
 if TYPE_CHECKING:
-    from motools.evals.base import EvalResult
     from motools.store.records import SampleRecord
 
 PROGRESS_INTERVAL_S = 0.25
+
+
+class Evaluation(Protocol):
+    """What :meth:`StepContext.record_eval` needs of a result (``motools.evals.EvalResult`` is one)."""
+
+    task: str
+    metrics: dict[str, float]
+
+    def summary(self) -> dict[str, Any]: ...
+
+    def sample_records(self) -> list[SampleRecord]: ...
 
 
 class StepServices(Protocol):
@@ -94,7 +104,7 @@ class StepContext:
     async def load_atom(self, atom_id: str) -> Atom:
         return await self._services.load_atom(atom_id)
 
-    async def record_eval(self, result: EvalResult, kind: str = "eval_results") -> Atom:
+    async def record_eval(self, result: Evaluation, kind: str = "evaluation") -> Atom:
         """Store an evaluation's result as an atom and record its metrics and every sample's
         scores, so collation, ``sweep show``/``export`` and the app find them. Return the atom
         (a step returns it as one of its outputs)."""
@@ -103,4 +113,4 @@ class StepContext:
         return atom
 
 
-__all__ = ["StepContext", "StepServices"]
+__all__ = ["Evaluation", "StepContext", "StepServices"]

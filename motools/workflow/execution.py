@@ -97,7 +97,9 @@ class SweepExecution:
             else:
                 started = f"sweep started: {len(self.plans)} runs, max_parallel {self.max_parallel}"
                 records.event(None, None, f"{started}, executor {executor.name}")
-                finished_before = await asyncio.to_thread(self._finished_states)
+                # --rerun/--no-cache ask for new results: finished runs run again (cache hits aside).
+                forced = self.options.cache.forces_work
+                finished_before = {} if forced else await asyncio.to_thread(self._finished_states)
                 await self._run_all(runner, services, states, finished_before)
         finally:
             try:
@@ -149,17 +151,21 @@ class SweepExecution:
         if not failed:
             n_failed = sum(1 for s in states if s is not None and s.status == Status.FAILED)
             n_done = sum(1 for s in states if s is not None and s.status == Status.FINISHED)
-            if self.cancelled:
-                status = Status.CANCELLED
-            elif n_failed or n_done < len(self.plans):
+            n_cancelled = len(self.plans) - n_done - n_failed
+            # A failure makes the sweep failed; configs the user cancelled (and nothing failed)
+            # make it cancelled, never failed: resume runs them.
+            if n_failed and not self.cancelled:
                 status = Status.FAILED
+            elif self.cancelled or n_cancelled:
+                status = Status.CANCELLED
             else:
                 status = Status.FINISHED
+            summary = f"{n_done} finished, {n_failed} failed, {n_cancelled} cancelled"
             try:
                 if self.cancelled:
                     records.unfinished_runs_cancelled()
-                records.event(None, None, f"sweep {status}: {n_done} finished, {n_failed} failed")
-                records.sweep_ended(status)
+                records.event(None, None, f"sweep {status}: {summary}")
+                records.sweep_ended(status, message=summary if status != Status.FINISHED else None)
                 await records.flush()
                 self.status = status
             except (StoreError, ClaimLost):

@@ -1,4 +1,17 @@
-"""Parameter grids: dot paths into a config, expanded as a cartesian product."""
+"""Parameter grids: dot paths into a config, expanded as a cartesian product.
+
+A grid maps a dot path to the values it takes (``{"submit_training.hyperparameters.seed": [1, 2, 3]}``);
+every combination of the keys runs. Parameters that vary *together* are linked: one key names
+several paths, separated by commas (or, in Python, a tuple of paths), and each of its values
+gives one value per path::
+
+    "submit_training.hyperparameters.learning_rate, submit_training.suffix":
+      - [1e-4, lr-1e4]
+      - [5e-5, lr-5e5]
+
+so a learning rate comes with its own label instead of being crossed with every label. Each
+linked path is a parameter (and a column) of its own.
+"""
 
 from __future__ import annotations
 
@@ -10,18 +23,53 @@ from typing import Any
 
 from pydantic import BaseModel
 
-
-def expand_grid(param_grid: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
-    """All combinations, in order, with the last key varying fastest (like nested for loops)."""
-    keys = list(param_grid)
-    return [dict(zip(keys, combo, strict=False)) for combo in itertools.product(*(param_grid[k] for k in keys))]
+LINK = ","
 
 
-def grid_size(param_grid: Mapping[str, Sequence[Any]]) -> int:
+def key_paths(key: Any) -> list[str]:
+    """The dot paths a grid key names: one, or several linked ones (``"a.b, c.d"`` or a tuple)."""
+    if isinstance(key, tuple):
+        return [str(k).strip() for k in key]
+    return [part.strip() for part in str(key).split(LINK)]
+
+
+def spec_key(key: Any) -> str:
+    """A grid key as a spec stores it (linked paths joined by ``", "``)."""
+    return ", ".join(key_paths(key))
+
+
+def expand_grid(param_grid: Mapping[Any, Sequence[Any]]) -> list[dict[str, Any]]:
+    """All combinations, in order, with the last key varying fastest (like nested for loops);
+    linked paths take their values together."""
+    axes: list[list[dict[str, Any]]] = []
+    for key, values in param_grid.items():
+        paths = key_paths(key)
+        if len(paths) == 1:
+            axes.append([{paths[0]: v} for v in values])
+        else:
+            axes.append([dict(zip(paths, v, strict=True)) for v in values])
+    out = []
+    for combo in itertools.product(*axes):
+        point: dict[str, Any] = {}
+        for part in combo:
+            point.update(part)
+        out.append(point)
+    return out
+
+
+def grid_size(param_grid: Mapping[Any, Sequence[Any]]) -> int:
     n = 1
     for values in param_grid.values():
         n *= len(values)
     return n
+
+
+def get_path(data: Any, path: str) -> Any:
+    """The value at ``a.b.c`` in nested mappings (``KeyError`` if absent)."""
+    node = data
+    for part in path.split("."):
+        node = node[part]
+    return node
 
 
 def set_path(data: dict[str, Any], path: str, value: Any) -> None:
@@ -47,13 +95,14 @@ def plain(value: Any) -> Any:
 
 
 def grid_for_spec(param_grid: Mapping[Any, Any]) -> dict[str, Any]:
-    """A grid as a spec stores it: plain values (numpy arrays and scalars become lists and numbers)."""
+    """A grid as a spec stores it: string keys (linked paths joined), plain values (numpy arrays
+    and scalars become lists and numbers, tuples lists)."""
     out: dict[str, Any] = {}
     for key, values in param_grid.items():
         values = plain(values)
         if isinstance(values, list):
             values = [plain(v) for v in values]
-        out[key] = values
+        out[spec_key(key) if isinstance(key, (str, tuple)) else key] = values
     return out
 
 
@@ -120,14 +169,41 @@ def check_grid(
     problems: list[tuple[str, str]] = []
     if not isinstance(param_grid, Mapping):
         return [(prefix, f"expected a mapping of dot paths to lists of values, got {type(param_grid).__name__}")]
-    for path, values in param_grid.items():
-        where = f"{prefix}.{path}"
-        if not isinstance(path, str) or not check_path(model, path):
-            paths = valid_paths(model, config)
-            problems.append((where, f"{path!r} is not a path in the config; valid paths: {', '.join(paths)}"))
+    seen: set[str] = set()
+    for key, values in param_grid.items():
+        where = f"{prefix}.{key}"
+        if not isinstance(key, (str, tuple)):
+            problems.append((where, f"expected a dot path (a string), got {type(key).__name__}"))
             continue
+        paths = key_paths(key)
+        bad = [p for p in paths if not p or not check_path(model, p)]
+        if bad:
+            valid = valid_paths(model, config)
+            problems.append((where, f"{bad[0]!r} is not a path in the config; valid paths: {', '.join(valid)}"))
+            continue
+        repeated = [p for p in paths if p in seen]
+        seen.update(paths)
+        if repeated:
+            problems.append((where, f"{repeated[0]!r} is swept by more than one grid key"))
         if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
             problems.append((where, f"expected a list of values, got {type(values).__name__}"))
         elif len(values) == 0:
             problems.append((where, "expected a non-empty list of values, got an empty list"))
+        elif len(paths) > 1:
+            wrong = next(
+                (
+                    v
+                    for v in values
+                    if isinstance(v, (str, bytes)) or not isinstance(v, Sequence) or len(v) != len(paths)
+                ),
+                None,
+            )
+            if wrong is not None or any(isinstance(v, (str, bytes)) for v in values):
+                problems.append(
+                    (
+                        where,
+                        f"linked paths take a list of {len(paths)}-item lists (one value per path, "
+                        f"in order: {', '.join(paths)}), got {wrong!r}",
+                    )
+                )
     return problems

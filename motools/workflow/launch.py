@@ -149,6 +149,19 @@ def _executor_fields(settings: ExecutorSettings | None) -> dict[str, Any]:
 
 
 # -- execute ------------------------------------------------------------------------------------
+def sweep_workflow(sweep: dict[str, Any]) -> tuple[Workflow, SweepSpec]:
+    """The workflow (and frozen spec) of a recorded sweep, imported the way its worker would:
+    through the sweep's recorded import paths. A :class:`MotoolsError` says what is missing."""
+    from motools.specs import parse_spec_text
+
+    add_import_paths(json.loads(sweep.get("import_paths") or "[]"))
+    spec = parse_spec_text(sweep["spec_yaml"], source=f"sweep {sweep['name']}", resolve=False)
+    try:
+        return resolve_workflow(spec.workflow), spec
+    except ValueError as exc:
+        raise MotoolsError(f"sweep {sweep['name']}: cannot load its workflow: {exc}") from None
+
+
 def prepare_execution(
     name: str,
     *,
@@ -163,12 +176,13 @@ def prepare_execution(
     Raises (``MotoolsError``, ``ValueError``, ``ImportError``) when the sweep cannot run here;
     a detached worker records that reason on the sweep.
     """
-    from motools.specs import parse_spec_text
-
     sweep = store.get_sweep(name)
-    add_import_paths(json.loads(sweep.get("import_paths") or "[]"))
-    spec = parse_spec_text(sweep["spec_yaml"], source=f"sweep {name}", resolve=False)
-    wf = workflow or resolve_workflow(spec.workflow)
+    if workflow is None:
+        wf, spec = sweep_workflow(sweep)
+    else:
+        from motools.specs import parse_spec_text
+
+        wf, spec = workflow, parse_spec_text(sweep["spec_yaml"], source=f"sweep {name}", resolve=False)
     plans = plans_from_rows(wf, store.read.runs(sweep["id"]))
     options = ExecutionOptions(
         max_parallel=max_parallel or sweep["max_parallel"] or spec.execution.max_parallel,
@@ -300,6 +314,12 @@ async def run_sweep(
     """
     _check_arguments(max_parallel=max_parallel, retries=retries, retry_backoff_s=retry_backoff_s)
     _check_executor(executor, workers)
+    from motools.names import check_name
+
+    if name is not None:
+        check_name(name, "sweep name")
+    if spec_name is not None:
+        check_name(spec_name, "spec name")
     wf = resolve_workflow(workflow)
     store = store or await asyncio.to_thread(open_store)
     if input_atoms:

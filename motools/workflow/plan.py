@@ -12,7 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 from motools.errors import SpecError
 from motools.workflow.base import Workflow
-from motools.workflow.grid import check_grid, expand_grid, set_path
+from motools.workflow.grid import check_grid, expand_grid, get_path, key_paths, set_path
 
 
 @dataclass
@@ -90,6 +90,18 @@ def validate_model(model: type[BaseModel], data: Any, prefix: str) -> tuple[Base
         return None, pydantic_problems(exc, prefix, model)
 
 
+def _as_validated(params: dict[str, Any], config: BaseModel) -> dict[str, Any]:
+    """The grid point as the config holds it: ``"3"`` for an int field is recorded as ``3``."""
+    dumped = config.model_dump(mode="json")
+    out = {}
+    for path, value in params.items():
+        try:
+            out[path] = get_path(dumped, path)
+        except (KeyError, TypeError):
+            out[path] = value
+    return out
+
+
 def build_plans(
     workflow: Workflow,
     base_config: Any,
@@ -115,20 +127,21 @@ def build_plans(
     base = base_model.model_dump(mode="python", exclude_unset=True)
     plans: list[tuple[dict[str, Any], BaseModel]] = []
     seen: set[tuple[str, str]] = set()
+    key_of = {path: key for key in param_grid for path in key_paths(key)}
     for params in expand_grid(param_grid):
         data = copy.deepcopy(base)
         for path, value in params.items():
             set_path(data, path, value)
         config, errs = validate_model(workflow.config_model, data, "")
         for path, msg in errs:
-            grid_key = next((k for k in params if path == k or path.startswith(k + ".")), None)
-            where = f"param_grid.{grid_key}" if grid_key else f"{config_prefix}.{path}"
-            text = f"{msg} (at {path} for grid point {params})" if grid_key else msg
+            swept = next((k for k in params if path == k or path.startswith(k + ".")), None)
+            where = f"param_grid.{key_of[swept]}" if swept else f"{config_prefix}.{path}"
+            text = f"{msg} (at {path} for grid point {params})" if swept else msg
             if (where, text) not in seen:
                 seen.add((where, text))
                 problems.append((where, text))
         if config is not None:
-            plans.append((params, config))
+            plans.append((_as_validated(params, config), config))
     if not problems and preflight and workflow.preflight is not None:
         found: list[tuple[str, str]] = []
         for _, config in plans:

@@ -1,28 +1,38 @@
-"""Workflows known by short name, so saved specs can say ``workflow: train_and_evaluate``."""
+"""Workflows known by short name, so saved specs can say ``workflow: train_and_evaluate``.
+
+Installed packages add theirs through the ``motools.workflows`` entry point group (the zoo's
+``train_and_evaluate`` and ``evaluate_only``); :func:`register_workflow` adds more at run time.
+"""
 
 from __future__ import annotations
 
 from motools.imports import resolve_import
 from motools.workflow.base import Workflow
 
-WORKFLOWS: dict[str, str] = {
-    "train_and_evaluate": "mozoo.workflows.train_and_evaluate:train_and_evaluate_workflow",
-}
+_REGISTERED: dict[str, str] = {}
+
+
+def known_workflows() -> dict[str, str]:
+    """Short name -> ``module:attribute`` of every workflow known by name."""
+    from importlib.metadata import entry_points
+
+    found = {ep.name: ep.value for ep in entry_points(group="motools.workflows")}
+    return {**found, **_REGISTERED}
 
 
 def register_workflow(name: str, import_path: str) -> None:
-    WORKFLOWS[name] = import_path
+    _REGISTERED[name] = import_path
 
 
 def resolve_workflow(ref: str | Workflow) -> Workflow:
     """A workflow from a short name or a ``module:attribute`` path."""
     if isinstance(ref, Workflow):
         return ref
-    path = WORKFLOWS.get(ref, ref)
+    known = known_workflows()
+    path = known.get(ref, ref)
     if ":" not in path:
         raise ValueError(
-            f"unknown workflow {ref!r}; known: {', '.join(sorted(WORKFLOWS))} "
-            "(or give a 'package.module:attribute' path)"
+            f"unknown workflow {ref!r}; known: {', '.join(sorted(known))} (or give a 'package.module:attribute' path)"
         )
     obj = resolve_import(path, what="object")
     if not isinstance(obj, Workflow):
@@ -35,7 +45,7 @@ def workflow_ref(workflow: Workflow) -> str:
     worker can import it again. A workflow that cannot be imported again is refused, since its
     sweep could then never be resumed or retried."""
     located = workflow.locate()
-    for name, path in WORKFLOWS.items():
+    for name, path in known_workflows().items():
         if path == located:
             return name
     if located is None:

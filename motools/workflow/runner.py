@@ -47,6 +47,11 @@ class CachePolicy:
     def reuses(self, step: str) -> bool:
         return self.use_cache and step not in self.rerun
 
+    @property
+    def forces_work(self) -> bool:
+        """Whether finished runs must run again (``--rerun``/``--no-cache`` asked for new results)."""
+        return not self.use_cache or bool(self.rerun)
+
 
 @dataclass(frozen=True)
 class RetryPolicy:

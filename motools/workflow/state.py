@@ -41,9 +41,9 @@ class StepState:
 class WorkflowState:
     """One run of a workflow: its resolved config and every step's state.
 
-    ``state.get_step_state("evaluate_model").output_atoms["eval_results"]`` is the atom id of
-    the evaluation results; ``home`` says which store holds it; ``result_outputs`` lists the
-    ``(step, output)`` pairs the workflow declares as evaluation results.
+    ``state.get_step_state(step).output_atoms[key]`` is the id of the atom a step produced;
+    ``home`` says which store holds it; ``result_outputs`` lists the ``(step, output)`` pairs
+    the workflow declares as evaluation results.
     """
 
     workflow_name: str

@@ -6,14 +6,16 @@ imported inside the functions so that importing this module stays free.
 
 from __future__ import annotations
 
-import operator
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from motools.analysis.filters import filter_frame
 from motools.status import Status
 from motools.text import format_value
+
+__all__ = ["filter_frame"]  # one filter syntax for the CLI (--where) and the app (/)
 
 if TYPE_CHECKING:
     pass
@@ -114,41 +116,6 @@ def best_text(results: Results, metric: str) -> str:
     return f"best ({arrow} {metric}): run #{int(row['run'])} {params}{task} → {format_value(row[metric])}"
 
 
-_OPS = {"<=": operator.le, ">=": operator.ge, "!=": operator.ne, "=": operator.eq, "<": operator.lt, ">": operator.gt}
-_EXPR = re.compile(r"^\s*([A-Za-z0-9_.]+)\s*(<=|>=|!=|=|<|>)\s*(.+?)\s*$")
-
-
-def filter_frame(df: Any, expr: str) -> Any:
-    """Rows matching ``expr``: ``col=value``, ``col>0.5``, ``col!=x`` (several joined by ``,``
-    or ``and``), or plain text found in any cell. Raises ValueError for an unknown column."""
-    expr = (expr or "").strip()
-    if not expr:
-        return df
-    parts = [p for p in re.split(r",|\band\b", expr) if p.strip()]
-    out = df
-    for part in parts:
-        m = _EXPR.match(part)
-        if m is None:
-            needle = part.strip().lower()
-            mask = out.astype(str).apply(lambda col, needle=needle: col.str.lower().str.contains(needle, regex=False))
-            out = out[mask.any(axis=1)]
-            continue
-        col, op, raw = m.groups()
-        if col not in out.columns:
-            raise ValueError(f"no column {col!r}; columns: {', '.join(map(str, out.columns))}")
-        series = out[col]
-        value: Any = raw.strip("'\"")
-        try:
-            import pandas as pd
-
-            if pd.api.types.is_numeric_dtype(series):
-                value = float(value)
-        except ValueError:
-            raise ValueError(f"{col} is numeric; {raw!r} is not a number") from None
-        if isinstance(value, str):
-            series = series.astype(str)
-        out = out[_OPS[op](series, value).fillna(False)]
-    return out
 
 
 def sort_frame(df: Any, column: str, descending: bool) -> Any:

@@ -81,8 +81,9 @@ async def test_collate_sweep_from_the_store_shows_every_run(states, store, count
     )
     pd.testing.assert_series_equal(df["accuracy"], via_states["accuracy"])
     samples = collate_sweep("grid", store=store, samples=True)
-    assert len(samples) == 40 and list(samples.columns)[-3:] == ["sample_id", "epoch", "score"]
-    assert samples.groupby("run")["score"].mean().tolist() == df["accuracy"].tolist()
+    # Issue 10: one column per scorer (hello_world's match()), then answer and target.
+    assert len(samples) == 40 and list(samples.columns)[-5:] == ["sample_id", "epoch", "match", "answer", "target"]
+    assert samples.groupby("run")["match"].mean().tolist() == df["accuracy"].tolist()
 
     _, evaluation = counting
     evaluation.fail_when = {"learning_rate": 1e-5}

@@ -50,6 +50,7 @@ def test_export_csv_ci_and_png(tmp_path: Path, store, capsys) -> None:
     pd.testing.assert_frame_equal(pd.read_csv("out/results.csv"), collate_sweep("x", store=store))
     ci = pd.read_csv("out/ci.csv")
     expected = compute_ci_df(collate_sweep("x", store=store), value_col="accuracy", group_cols=["learning_rate"])
+    expected.insert(1, "metric", "accuracy")  # issue 12: the CI CSV says which metric it holds
     pd.testing.assert_frame_equal(ci, expected, check_dtype=False)
     assert Path("out/chart.png").read_bytes()[:8] == PNG_MAGIC
 
@@ -57,7 +58,8 @@ def test_export_csv_ci_and_png(tmp_path: Path, store, capsys) -> None:
     assert main(["sweep", "export", "x", "--csv", "out/results.csv"]) == 2
     assert "already exists; pass --force" in capsys.readouterr().err
     assert Path("out/results.csv").read_bytes() == before
-    assert main(["sweep", "export", "x", "--csv", "out/results.csv", "--samples", "--force"]) == 0
+    # Issue 10: --samples takes its own file (every score of every sample).
+    assert main(["sweep", "export", "x", "--samples", "out/results.csv", "--force"]) == 0
     assert len(pd.read_csv("out/results.csv")) == 30
 
 
@@ -95,6 +97,7 @@ def test_spec_output_section_is_written_after_sweep_run(tmp_path: Path, store, c
         assert f"wrote {name}" in out and Path(name).exists()
     assert list(pd.read_csv("results/ci.csv").columns) == [
         "learning_rate",
+        "metric",
         "mean",
         "lower_bound",
         "upper_bound",

@@ -117,3 +117,20 @@ def test_sigterm_is_a_clean_cancel_too(tmp_path: Path, isolated_home: Path, sign
     proc.send_signal(getattr(signal, signame))
     proc.communicate(timeout=60)
     assert rows(isolated_home, "SELECT status FROM sweeps WHERE name='termed'")[0][0] == "cancelled"
+
+
+def test_one_cancelled_config_ends_the_sweep_cancelled_not_failed(tmp_path: Path, isolated_home: Path) -> None:
+    """Issue 13: cancelling one config (from the app or another terminal) is not a failure."""
+    from motools.store import Store
+
+    spec = write_spec(tmp_path, n=3, latency=0.8, parallel=3)
+    proc = motools("sweep", "run", str(spec), "--name", "one")
+    wait_for(lambda: rows(isolated_home, "SELECT COUNT(*) FROM runs WHERE status='running'")[0][0] == 3)
+    Store(isolated_home).request_cancel_run("one", 1)
+    _out, err = proc.communicate(timeout=60)
+    assert "Traceback" not in err
+    statuses = [r[0] for r in rows(isolated_home, "SELECT status FROM runs ORDER BY idx")]
+    assert statuses == ["finished", "cancelled", "finished"]
+    status, message = rows(isolated_home, "SELECT status, message FROM sweeps WHERE name='one'")[0]
+    assert status == "cancelled" and message == "2 finished, 0 failed, 1 cancelled"
+    assert proc.returncode == 130

@@ -26,7 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from motools.errors import MotoolsError
-from motools.evals.base import EvalRequest, EvalResult, SampleScore
+from motools.evals.base import EvalRequest, EvalResult
+from motools.evals.scoring import metrics_of, sample_score
 from motools.imports import resolve_import
 from motools.workflow.context import StepContext
 
@@ -97,45 +98,19 @@ def _make_task(task_ref: str, task_args: dict[str, Any]) -> Any:
     return resolve_import(task_ref)(**task_args)
 
 
-def _first_target(target: Any) -> str:
-    if isinstance(target, str):
-        return target
-    return str(target[0]) if target else ""
-
-
 def result_from_log(log: Any) -> EvalResult:
-    """Metrics and per-sample scores of a finished Inspect log.
-
-    With one scorer the metrics keep their names (``accuracy``, ``stderr``); with several they are
-    keyed ``scorer/metric``. Each sample's score is the first scorer's, as a float.
-    """
-    from inspect_ai.scorer import value_to_float
-
+    """Metrics and every score of every sample of a finished Inspect log (see
+    :mod:`motools.evals.scoring` for how they are named)."""
     where = f" (log: {log.location})" if getattr(log, "location", None) else ""
     if log.status != "success":
         detail = log.error.message if log.error else f"status {log.status!r}"
         raise EvalFailed(f"Inspect evaluation of {log.eval.task} with {log.eval.model} failed: {detail}{where}")
-    scores = list(log.results.scores) if log.results else []
-    all_names = [s.name for s in scores]
-    metrics: dict[str, float] = {}
-    for s in scores:  # a scorer reduced several ways across epochs appears once per reducer
-        prefix = s.name if all_names.count(s.name) == 1 else f"{s.name}_{s.reducer}"
-        for name, metric in s.metrics.items():
-            metrics[name if len(scores) == 1 else f"{prefix}/{name}"] = float(metric.value)
-    to_float = value_to_float()
-    primary = scores[0].scorer if scores else None
+    metrics = metrics_of(list(log.results.scores) if log.results else [])
     samples = []
     for sample in log.samples or []:
-        found = sample.scores or {}
-        score = found.get(primary) if primary in found else next(iter(found.values()), None)
-        if score is None:
-            continue
-        answer = score.answer if score.answer is not None else sample.output.completion
-        samples.append(
-            SampleScore(
-                str(sample.id), float(to_float(score.value)), int(sample.epoch), answer, _first_target(sample.target)
-            )
-        )
+        record = sample_score(sample.id, sample.epoch, sample.scores or {}, sample.target, sample.output.completion)
+        if record is not None:
+            samples.append(record)
     return EvalResult(task=log.eval.task, metrics=metrics, samples=samples, log_path=log.location, model=log.eval.model)
 
 

@@ -83,7 +83,9 @@ async def wait_for_training(
 
 
 async def evaluate_model(ctx: StepContext, config: EvaluateModelConfig, inputs: Mapping[str, Atom]) -> dict[str, Atom]:
-    model = inputs["trained_model"].read_json()
+    """Evaluate the model its one input describes (trained here, or a baseline's)."""
+    (model_atom,) = inputs.values()
+    model = model_atom.read_json()
     backend = get_eval_backend(config.backend_name)
     request = EvalRequest(
         task=config.eval_task,
@@ -94,7 +96,7 @@ async def evaluate_model(ctx: StepContext, config: EvaluateModelConfig, inputs: 
         options=_simulation_options(config),
     )
     result = await backend.evaluate(ctx, request)
-    atom = await ctx.record_eval(result)
+    atom = await ctx.record_eval(result, kind="eval_results")
     shown = ", ".join(f"{k}={v:.3f}" for k, v in result.metrics.items())
     ctx.log(f"{result.task}: {shown}")
     return {"eval_results": atom}
