@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 if TYPE_CHECKING:
     from motools.store.records import Placement, SampleRecord
-    from motools.workflow.base import Step
 
 ExecutorName = Literal["local", "processes", "ray"]
 EXECUTOR_NAMES: tuple[str, ...] = ("local", "processes", "ray")
@@ -134,6 +133,14 @@ class RemoteTraceback(Exception):
         return f'\n"""\n{self.tb}"""'
 
 
+class Placeable(Protocol):
+    """What an executor looks at to decide whether it takes a step (a :class:`~motools.workflow.base.Step`)."""
+
+    name: str
+    resources: StepResources
+    remote_ok: bool
+
+
 # -- the two sides ----------------------------------------------------------------------------
 class StepSink(Protocol):
     """The driver's side of one step execution, for executors that talk while the step runs."""
@@ -155,7 +162,7 @@ class Executor(Protocol):
     name: str
     ships_files: bool  # input file atoms travel as bytes (other machines), not as paths
 
-    def takes(self, step: Step) -> bool:
+    def takes(self, step: Placeable) -> bool:
         """Whether this executor runs ``step`` (the rest run in the driver, as ``local`` does)."""
 
     async def run(self, request: StepRequest, sink: StepSink) -> StepResult:
@@ -237,6 +244,7 @@ __all__ = [
     "ExecutorSettings",
     "NewAtom",
     "Note",
+    "Placeable",
     "RemoteStepError",
     "RemoteTraceback",
     "StepRequest",

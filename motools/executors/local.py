@@ -9,15 +9,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from motools.executors.base import StepRequest, StepResult, StepSink
-    from motools.workflow.base import Step
+    from motools.executors.base import Placeable, StepRequest, StepResult, StepSink
 
 
 class LocalExecutor:
     name = "local"
     ships_files = False
 
-    def takes(self, step: Step) -> bool:
+    def takes(self, step: Placeable) -> bool:
         return False
 
     async def run(self, request: StepRequest, sink: StepSink) -> StepResult:

@@ -26,11 +26,10 @@ import sys
 from typing import Any
 
 from motools.errors import TransientError
-from motools.executors.base import StepRequest, StepResult, StepSink, default_workers
+from motools.executors.base import Placeable, StepRequest, StepResult, StepSink, default_workers
 from motools.executors.pool_worker import frame, read_message
 from motools.liveness import this_host
 from motools.store.records import Placement
-from motools.workflow.base import Step
 
 log = logging.getLogger("motools.executors")
 
@@ -184,7 +183,7 @@ class ProcessPoolExecutor:
         self._lock: asyncio.Lock | None = None
         self.started = 0  # processes started, replacements included
 
-    def takes(self, step: Step) -> bool:
+    def takes(self, step: Placeable) -> bool:
         return step.resources.cpu_heavy
 
     @property

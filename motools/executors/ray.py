@@ -30,8 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from motools.errors import MotoolsError, TransientError
-from motools.executors.base import RAY_INSTALL, StepRequest, StepResult, StepSink
-from motools.workflow.base import Step
+from motools.executors.base import RAY_INSTALL, Placeable, StepRequest, StepResult, StepSink
 
 log = logging.getLogger("motools.executors")
 
@@ -108,7 +107,7 @@ class RayExecutor:
         self._connecting: asyncio.Future[dict[str, Any]] | None = None
         self._remote: Any = None
 
-    def takes(self, step: Step) -> bool:
+    def takes(self, step: Placeable) -> bool:
         return True
 
     async def _ensure(self) -> Any:
