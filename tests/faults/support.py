@@ -12,6 +12,10 @@ from pathlib import Path
 from typing import Any
 
 LONG = os.environ.get("MOTOOLS_FAULTS_LONG") == "1"
+# Every spec runs on this executor unless a test asks for another: `MOTOOLS_FAULTS_EXECUTOR=processes
+# make faults` runs the whole suite with evaluations in a process pool.
+EXECUTOR = os.environ.get("MOTOOLS_FAULTS_EXECUTOR", "local")
+EXECUTORS = ["local", "processes"]  # what the key fault tests run on in `make test`
 
 SPEC = """\
 name: {name}
@@ -28,6 +32,8 @@ base_config:
   evaluate_model:
     eval_task: mozoo.tasks.hello_world:hello_world
     backend_name: dummy
+    transient_failure_rate: {transient}
+    permanent_failure_rate: {permanent}
 param_grid:
   submit_training.hyperparameters.learning_rate: {lrs}
   submit_training.hyperparameters.seed: {seeds}
@@ -35,6 +41,7 @@ execution:
   max_parallel: {parallel}
   retries: {retries}
   retry_backoff_s: {backoff}
+  executor: {executor}
 """
 
 
@@ -50,6 +57,7 @@ def write_spec(
     permanent: float = 0.0,
     retries: int = 2,
     backoff: float = 0.01,
+    executor: str | None = None,
 ) -> Path:
     lrs = [round(1e-6 * 3**i, 12) for i in range(n_lr)]
     path.write_text(
@@ -63,6 +71,7 @@ def write_spec(
             permanent=permanent,
             retries=retries,
             backoff=backoff,
+            executor=executor or EXECUTOR,
         )
     )
     return path
@@ -119,3 +128,16 @@ def step_executions(home: Path, sweep: str) -> dict[tuple[int, str], int]:
     ):
         out[(idx, step)] = out.get((idx, step), 0) + 1
     return out
+
+
+def pool_pids(home: Path, driver_pid: int) -> set[int]:
+    """Pool processes that ran steps for the driver ``driver_pid`` (processes executor)."""
+    return {pid for (pid,) in rows(home, "SELECT DISTINCT pid FROM steps WHERE pid IS NOT NULL") if pid != driver_pid}
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
