@@ -207,3 +207,19 @@ def test_killing_the_driver_leaves_no_pool_process_and_resume_finishes(tmp_path:
     )
     assert all(after[i] == t for i, t in finished_before.items())  # finished evaluations were not repeated
     assert max(step_executions(home, "p").values()) == 1
+
+
+async def test_sweep_show_says_where_each_step_ran(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    store = Store(home)
+    await run_sweep(
+        probe_workflow, ProbeWorkflowConfig(), X_GRID, store=store, name="where", executor="processes", workers=2
+    )
+    shown = motools_run("sweep", "show", "where", home=home)
+    assert shown.returncode == 0, shown.stderr
+    lines = shown.stdout.splitlines()
+    ran_on = lines[lines.index("ran on:") + 1 : lines.index("ran on:") + 3]
+    assert ran_on[0].split() == ["make", f"{this_host()}:", "6", "in", "1", "process"]
+    assert ran_on[1].split()[:2] == ["probe", f"{this_host()}:"] and ran_on[1].split()[2] == "6"
+    pool = len({r["pid"] for r in store.read.sweep_steps(store.get_sweep("where")["id"]) if r["name"] == "probe"})
+    assert ran_on[1].endswith(f"in {pool} process" + ("es" if pool > 1 else ""))

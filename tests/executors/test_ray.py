@@ -183,6 +183,9 @@ def test_a_killed_driver_leaves_a_sweep_that_resume_finishes(ray_cluster: Cluste
     assert max(step_executions(home, "r").values()) == 1
     nodes = {n for (n,) in rows(home, "SELECT node FROM steps WHERE name = 'evaluate_model'")}
     assert nodes <= {ray_cluster.head_node, ray_cluster.gpu_node} and None not in nodes
+    shown = motools_run("sweep", "show", "r", home=home).stdout  # "ran on": each node of the evaluations
+    line = next(x for x in shown.splitlines() if x.strip().startswith("evaluate_model") and " node " in x)
+    assert all(f"node {n[:8]}" in line for n in nodes)
 
 
 async def test_a_node_that_dies_mid_sweep_costs_retries_on_the_other_node(
