@@ -3,8 +3,10 @@
 1. The process pool: a 100-config sweep (dummy training + ``inspect`` evaluation of
    ``hello_world``, instant simulated replies, ``max_parallel`` 8) in one process
    (``executor: local``) and with ``executor: processes`` (``--workers``, default 2), run
-   alternately ``--repeats`` times so both see the same machine. Wall time, the speed-up, and
-   where the CPU went (the driver's own, and the pool processes').
+   alternately ``--repeats`` times so both see the same machine:
+   a. as a researcher runs it: ``motools sweep run spec.yaml`` in a fresh process (``--part cli``);
+   b. inside this process, after a warm-up sweep, with where the CPU went (``--part pool``):
+      the one process has Inspect loaded already, each sweep's pool starts afresh.
 2. Ray: a 100-config sweep with the ``dummy`` backends, locally and with ``executor: ray`` on a
    real two-node cluster on 127.0.0.1 (``--num-cpus=1`` per node, as in the tests): the
    overhead per step handed to Ray, ``(ray - local) / 100``.
@@ -79,7 +81,7 @@ def load() -> str:
 
 
 async def pool(root: Path, repeats: int, workers: int) -> dict[str, Any]:
-    print(f"1. 100-config sweep, dummy training + inspect evaluation, max_parallel 8; {os.cpu_count()} CPUs; {load()}")
+    print(f"1b. the same sweep with run_sweep in this process (warmed up); {os.cpu_count()} CPUs; {load()}")
     await timed(root, "inspect")  # warm up: imports, first evaluation, file caches
     local, pooled = [], []
     for i in range(repeats):
@@ -98,6 +100,61 @@ async def pool(root: Path, repeats: int, workers: int) -> dict[str, Any]:
     print(f"   CPU, local: {lc:.1f} s in the one process")
     print(f"   CPU, processes: driver {pd:.1f} s, pool processes {pc:.1f} s together ({pc / workers:.1f} s each)")
     return {"local_s": lw, "processes_s": pw, "speedup": lw / pw, "driver_cpu_s": pd, "pool_cpu_s": pc}
+
+
+SPEC = """\
+name: bench-{executor}
+base_config:
+  prepare_dataset:
+    dataset_loader: mozoo.datasets.hello_world:generate_hello_world_dataset
+    loader_kwargs: {{num_samples: 20}}
+  submit_training:
+    model: meta-llama/Llama-3.2-1B
+    hyperparameters: {{n_epochs: 2, batch_size: 4}}
+    backend_name: dummy
+  evaluate_model:
+    eval_task: mozoo.tasks.hello_world:hello_world
+    backend_name: inspect
+param_grid:
+  submit_training.hyperparameters.learning_rate: {lrs}
+  submit_training.hyperparameters.seed: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]
+execution:
+  max_parallel: 8
+  retries: 0
+{extra}"""
+
+
+def cli_sweep(root: Path, executor: str, workers: int) -> float:
+    folder = Path(tempfile.mkdtemp(dir=root))
+    extra = f"  executor: processes\n  workers: {workers}\n" if executor == "processes" else ""
+    lrs = GRID["submit_training.hyperparameters.learning_rate"]
+    spec = folder / "spec.yaml"
+    spec.write_text(SPEC.format(executor=executor, lrs=lrs, extra=extra))
+    env = {**os.environ, "MOTOOLS_HOME": str(folder / ".motools")}
+    start = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "motools.cli", "sweep", "run", str(spec), "--quiet"], env=env, capture_output=True
+    )
+    wall = time.perf_counter() - start
+    assert done.returncode == 0, done.stderr.decode()[-2000:]
+    return wall
+
+
+def cli(root: Path, repeats: int, workers: int) -> dict[str, Any]:
+    print(
+        f"1a. 'motools sweep run' of the 100-config inspect sweep in a fresh process; {os.cpu_count()} CPUs; {load()}"
+    )
+    local, pooled = [], []
+    for i in range(repeats):
+        local.append(cli_sweep(root, "local", workers))
+        pooled.append(cli_sweep(root, "processes", workers))
+        print(
+            f"   round {i + 1}: local {local[-1]:.1f} s, processes ({workers} workers) {pooled[-1]:.1f} s "
+            f"-> {local[-1] / pooled[-1]:.2f}x"
+        )
+    lw, pw = statistics.median(local), statistics.median(pooled)
+    print(f"   median: local {lw:.1f} s, processes {pw:.1f} s: speed-up {lw / pw:.2f}x (target >= 1.6x); {load()}")
+    return {"local_s": lw, "processes_s": pw, "speedup": lw / pw}
 
 
 async def on_ray(root: Path, repeats: int) -> dict[str, Any]:
@@ -139,6 +196,8 @@ async def main(part: str, repeats: int, workers: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="motools-bench-") as tmp:
         root = Path(tmp)
         os.chdir(root)
+        if part in ("all", "cli"):
+            out["cli"] = cli(root, repeats, workers)
         if part in ("all", "pool"):
             out["pool"] = await pool(root, repeats, workers)
         if part in ("all", "ray"):
@@ -148,7 +207,7 @@ async def main(part: str, repeats: int, workers: int) -> dict[str, Any]:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--part", choices=["all", "pool", "ray"], default="all")
+    parser.add_argument("--part", choices=["all", "cli", "pool", "ray"], default="all")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()

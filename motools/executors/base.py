@@ -165,6 +165,10 @@ class Executor(Protocol):
     def takes(self, step: Placeable) -> bool:
         """Whether this executor runs ``step`` (the rest run in the driver, as ``local`` does)."""
 
+    def warm(self, workflow: str, import_paths: tuple[str, ...], configs: dict[str, dict[str, Any]]) -> None:
+        """The sweep is about to run: start what the executor needs (without waiting for it),
+        and warm it up for these steps (``configs``: a config of each step it will take)."""
+
     async def run(self, request: StepRequest, sink: StepSink) -> StepResult:
         """Run the step; raise :class:`~motools.errors.TransientError` when the executor lost it
         (a crashed process, a dead node): the runner retries with backoff."""

@@ -6,7 +6,7 @@ the worker's own services: checkpoints are durable at once, atoms go straight to
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from motools.executors.base import Placeable, StepRequest, StepResult, StepSink
@@ -18,6 +18,9 @@ class LocalExecutor:
 
     def takes(self, step: Placeable) -> bool:
         return False
+
+    def warm(self, workflow: str, import_paths: tuple[str, ...], configs: dict[str, dict[str, Any]]) -> None:
+        return None  # nothing to start ahead: steps run in the worker
 
     async def run(self, request: StepRequest, sink: StepSink) -> StepResult:
         raise RuntimeError("the local executor runs steps in the worker itself; nothing is handed to it")

@@ -124,6 +124,10 @@ async def serve(out: _Out) -> None:
             task = loop.create_task(_run(out, rid, request, answers, placement))
             tasks[rid] = task
             task.add_done_callback(lambda _t, rid=rid: tasks.pop(rid, None))
+        elif kind == "warm":
+            from motools.executors.remote import warm_up
+
+            warm_up(*message[1:])  # blocks this loop: nothing else can run here before it anyway
         elif kind == "cancel":
             task = tasks.get(message[1])
             if task is not None:

@@ -56,6 +56,11 @@ def _child_env() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
 
 
+def _log_failure(fut: asyncio.Future[Any]) -> None:
+    if not fut.cancelled() and fut.exception() is not None:
+        log.warning("the process pool could not start ahead of its first step: %s", fut.exception())
+
+
 class _PoolProcess:
     """One child process and the steps it is running."""
 
@@ -81,7 +86,7 @@ class _PoolProcess:
         self.pid = self.proc.pid
         self._reader = asyncio.create_task(self._read(), name=f"motools-pool-{self.pid}")
 
-    def _send(self, message: Any) -> None:
+    def send(self, message: Any) -> None:
         assert self.proc is not None and self.proc.stdin is not None
         if self.dead or self.proc.stdin.is_closing():
             raise TransientError(f"pool process {self.pid} {_ended(self.proc.returncode)}")
@@ -92,13 +97,13 @@ class _PoolProcess:
         fut: asyncio.Future[StepResult] = asyncio.get_running_loop().create_future()
         self.calls[rid] = (fut, sink)
         try:
-            self._send(("run", rid, request))
+            self.send(("run", rid, request))
             sink.placed(Placement(this_host(), self.pid))
             return await fut
         except asyncio.CancelledError:
             if not self.dead:
                 with contextlib.suppress(Exception):
-                    self._send(("cancel", rid))
+                    self.send(("cancel", rid))
             raise
         finally:
             self.calls.pop(rid, None)
@@ -153,7 +158,7 @@ class _PoolProcess:
         else:
             reply = ("answer", rid, seq, True, value)
         with contextlib.suppress(TransientError):
-            self._send(reply)
+            self.send(reply)
 
     def close(self) -> None:
         """Ask the process to leave (it exits when its stdin ends)."""
@@ -181,6 +186,8 @@ class ProcessPoolExecutor:
         self.size = max(1, int(workers)) if workers else default_workers()
         self._procs: list[_PoolProcess] = []
         self._lock: asyncio.Lock | None = None
+        self._warm: tuple[Any, ...] | None = None
+        self._starting: asyncio.Future[Any] | None = None
         self.started = 0  # processes started, replacements included
 
     def takes(self, step: Placeable) -> bool:
@@ -190,11 +197,21 @@ class ProcessPoolExecutor:
     def pids(self) -> list[int]:
         return [p.pid for p in self._procs if not p.dead]
 
+    def warm(self, workflow: str, import_paths: tuple[str, ...], configs: dict[str, dict[str, Any]]) -> None:
+        """Start the pool now, each process importing what the steps need (their ``warmup``),
+        while the sweep's first steps run in the driver."""
+        self._warm = ("warm", workflow, import_paths, configs)
+        if self._starting is None:
+            self._starting = asyncio.ensure_future(self._fill())
+            self._starting.add_done_callback(_log_failure)
+
     async def run(self, request: StepRequest, sink: StepSink) -> StepResult:
-        proc = await self._pick()
+        await self._fill()
+        proc = min(self._procs, key=lambda p: len(p.calls))
         return await proc.call(request, sink)
 
-    async def _pick(self) -> _PoolProcess:
+    async def _fill(self) -> None:
+        """Replace dead processes and start missing ones (warmed up, if the sweep said how)."""
         if self._lock is None:
             self._lock = asyncio.Lock()
         async with self._lock:
@@ -204,9 +221,13 @@ class ProcessPoolExecutor:
                 await proc.start()
                 self.started += 1
                 self._procs.append(proc)
-        return min(self._procs, key=lambda p: len(p.calls))
+                if self._warm is not None:
+                    with contextlib.suppress(TransientError):
+                        proc.send(self._warm)
 
     async def shutdown(self) -> None:
+        if self._starting is not None:
+            await asyncio.gather(self._starting, return_exceptions=True)
         procs, self._procs = self._procs, []
         for p in procs:
             p.close()

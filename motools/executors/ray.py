@@ -122,6 +122,9 @@ class RayExecutor:
             self._remote = _ray().remote(run_task)
         return self._remote
 
+    def warm(self, workflow: str, import_paths: tuple[str, ...], configs: dict[str, dict[str, Any]]) -> None:
+        return None  # nothing to start ahead: the connection is made with the first task
+
     async def run(self, request: StepRequest, sink: StepSink) -> StepResult:
         remote = await self._ensure()
         ray = _ray()

@@ -160,6 +160,21 @@ def find_step(request: StepRequest) -> Step:
     return step
 
 
+def warm_up(workflow: str, import_paths: tuple[str, ...], configs: dict[str, dict[str, Any]]) -> None:
+    """Import the workflow and run the ``warmup`` of each step this process will run (imports of
+    Inspect, a task...), before requests arrive. A failure here is only reported: the step's own
+    execution will meet it again and fail properly."""
+    try:
+        add_import_paths(import_paths)
+        found = resolve_import(workflow, what="object")
+        for name, config in configs.items():
+            step = found.step(name)
+            if step.warmup is not None:
+                step.warmup(step.config_model.model_validate(config))
+    except Exception:
+        traceback.print_exc()
+
+
 def sendable(exc: BaseException) -> BaseException:
     """``exc`` as it can travel to the driver (pickled), carrying its traceback from here."""
     tb = "".join(traceback.format_exception(exc))
@@ -211,4 +226,5 @@ __all__ = [
     "materialize",
     "sendable",
     "this_placement",
+    "warm_up",
 ]

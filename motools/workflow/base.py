@@ -41,6 +41,9 @@ class Step:
     cache_ignore: tuple[str, ...] = ()  # config fields that do not change the result (poll intervals)
     resources: StepResources = field(default_factory=StepResources)
     remote_ok: bool = False
+    # Called once in each fresh process that will run this step (a pool process), with a config
+    # of the step, before any request arrives: import heavy modules here (Inspect, a task).
+    warmup: Callable[[Any], Any] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

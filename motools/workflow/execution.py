@@ -78,6 +78,7 @@ class SweepExecution:
         records = self._records = SweepRecords(self._writer, self.sweep_id)
         services = WorkerServices(self.store, records, self.sweep_name, checkpoints)
         paths = tuple(json.loads(self.sweep.get("import_paths") or "[]"))
+        handoff = Handoff(executor, self.workflow, services, records, paths)
         runner = StepRunner(
             self.workflow,
             records,
@@ -86,7 +87,7 @@ class SweepExecution:
             retry=self.options.retry,
             policy=self.options.cache,
             db_path=str(self.store.db_path),
-            handoff=Handoff(executor, self.workflow, services, records, paths),
+            handoff=handoff,
         )
         self.lease.start_heartbeat(self._lost_claim)
         states: list[WorkflowState | None] = [None] * len(self.plans)
@@ -100,6 +101,9 @@ class SweepExecution:
                 # --rerun/--no-cache ask for new results: finished runs run again (cache hits aside).
                 forced = self.options.cache.forces_work
                 finished_before = {} if forced else await asyncio.to_thread(self._finished_states)
+                todo = [p for p in self.plans if p.run_id not in finished_before]
+                if todo:  # a pool starts (and imports what its steps need) while the first steps run here
+                    handoff.warm({s.name: getattr(todo[0].config, s.name) for s in self.workflow.steps})
                 await self._run_all(runner, services, states, finished_before)
         finally:
             try:

@@ -46,6 +46,13 @@ class Handoff:
         # a sweep's workflow can always be imported again (recording refuses one that cannot)
         return step.remote_ok and self.ref is not None and self.executor.takes(step)
 
+    def warm(self, configs: dict[str, BaseModel]) -> None:
+        """Let the executor start ahead of the first step it takes (``configs``: a config of each
+        step of the workflow, from the first run that will execute)."""
+        taken = {name: c.model_dump(mode="json") for name, c in configs.items() if self.takes(self.workflow.step(name))}
+        if taken and self.ref is not None:
+            self.executor.warm(self.ref, self.import_paths, taken)
+
     async def run(self, step: Step, ctx: StepContext, config: BaseModel, inputs: dict[str, str]) -> dict[str, str]:
         assert self.ref is not None
         request = StepRequest(

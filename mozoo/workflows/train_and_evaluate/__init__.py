@@ -18,6 +18,7 @@ from mozoo.workflows.train_and_evaluate.steps import (
     prepare_dataset,
     submit_training,
     wait_for_training,
+    warm_up_evaluation,
 )
 
 
@@ -64,6 +65,7 @@ train_and_evaluate_workflow = Workflow(
             ("eval_results",),
             resources=StepResources(cpu_heavy=True),
             remote_ok=True,
+            warmup=warm_up_evaluation,
         ),
     ),
     import_path="mozoo.workflows.train_and_evaluate:train_and_evaluate_workflow",
