@@ -218,7 +218,10 @@ class ProcessPoolExecutor:
             self._procs = [p for p in self._procs if not p.dead]
             while len(self._procs) < self.size:
                 proc = _PoolProcess()
-                await proc.start()
+                try:
+                    await proc.start()
+                except OSError as exc:  # out of processes or memory for now: the runner retries
+                    raise TransientError(f"cannot start a pool process: {exc}") from exc
                 self.started += 1
                 self._procs.append(proc)
                 if self._warm is not None:

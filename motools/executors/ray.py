@@ -115,8 +115,7 @@ class RayExecutor:
             self._connecting = asyncio.ensure_future(asyncio.to_thread(_connect, self.address))
         try:
             self.resources = await asyncio.shield(self._connecting)
-        except Exception as exc:
-            self._connecting = None
+        except Exception as exc:  # every step of the sweep fails with this, at once
             raise MotoolsError(f"cannot reach the Ray cluster (ray_address {self.address!r}): {exc}") from exc
         if self._remote is None:
             self._remote = _ray().remote(run_task)
@@ -175,7 +174,7 @@ class RayExecutor:
         try:
             await connecting
         except Exception:
-            return
+            return  # never connected
         await asyncio.to_thread(_disconnect)
 
 
