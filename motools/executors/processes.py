@@ -1,12 +1,13 @@
 """The ``processes`` executor: CPU-heavy steps run in a pool of local worker processes.
 
-Inspect spends about 25 ms of CPU per sample inside one Python process; a pool spreads
-evaluations over the machine's cores. Each pool process (:mod:`motools.executors.pool_worker`)
-imports the workflow and Inspect once and runs several steps at a time on its own event loop,
-so requests that reach it together are batched into one ``eval_async`` as in the worker.
-Requests go to the process with the fewest steps in flight.
+Inspect's evaluation loop is CPU-bound inside one Python process; a pool spreads evaluations
+over the machine's cores. Each pool process (:mod:`motools.executors.pool_worker`) imports the
+workflow and Inspect once and runs several steps at a time on its own event loop, so requests
+that reach it together are batched into one ``eval_async`` as in the worker. Requests go to
+the process with the fewest steps in flight.
 
-The pool starts with the first step it takes and stops when the sweep's execution ends.
+The pool starts when the sweep starts running (each process warming up with its steps'
+``warmup`` meanwhile) and stops when the sweep's execution ends.
 A process that dies fails only the steps it was running, with a
 :class:`~motools.errors.TransientError` (the runner retries them with backoff), and is
 replaced. Processes run in sessions of their own and exit when the driver's end of their
