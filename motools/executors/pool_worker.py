@@ -1,13 +1,19 @@
-"""One process of the ``processes`` executor: ``python -P -m motools.executors.pool_worker``.
+"""The processes of the ``processes`` executor: ``python -P -m motools.executors.pool_worker SOCKET``.
 
-It reads step requests from stdin and runs them concurrently on its own event loop (so
-Inspect's batching works inside it), sending log lines, progress, questions and results back
-on the stdout it was started with; anything the steps print goes to stderr instead. Messages
-are length-prefixed pickles between the driver and its own children.
+The driver starts one *template* process (this module's :func:`main`), in a session of its own.
+It imports the sweep's workflow and runs its steps' ``warmup`` (Inspect's imports, the task:
+about 2 s of CPU) once, then forks the pool's workers on request, so each starts warm and
+shares those pages with the others instead of importing everything again. The template is
+single-threaded when it forks, and does nothing else: it reads the driver's messages on stdin,
+answers on the stdout it was started with, and reports each worker's exit status.
 
-It never outlives its driver: when stdin reaches its end (the driver closed it, or died and
-the kernel closed it) or its parent changes, it exits at once. It runs in a session of its
-own, so a Ctrl-C in the driver's terminal reaches only the driver, which cancels its steps.
+A worker connects to the driver's Unix socket ``SOCKET`` and serves step requests there,
+several at a time on its own event loop (so Inspect's batching works inside it), sending log
+lines, progress, questions and results back. Messages are length-prefixed pickles between the
+driver and its own children; anything steps print goes to stderr.
+
+Nothing outlives the driver: the template exits when its stdin ends (the driver closed it or
+died, even by ``kill -9``); a worker exits when its socket ends or its parent changes.
 """
 
 from __future__ import annotations
@@ -16,7 +22,9 @@ import asyncio
 import itertools
 import os
 import pickle
+import selectors
 import signal
+import socket
 import struct
 import sys
 from typing import Any
@@ -40,20 +48,112 @@ async def read_message(reader: asyncio.StreamReader) -> Any | None:
     return pickle.loads(body)
 
 
-class _Out:
-    """The line to the driver (blocking writes of whole frames; the driver always reads)."""
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
-    def __init__(self, fd: int):
-        self.fd = fd
+
+# -- the template -------------------------------------------------------------------------------
+def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    socket_path = args[0]
+    out = os.dup(1)
+    os.dup2(2, 1)  # what warm-ups and steps print goes to stderr, never into the driver's messages
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the driver cancels steps; a terminal's Ctrl-C is its own
+    try:
+        _template(socket_path, out)
+    except BaseException:
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        sys.stderr.flush()
+        os._exit(0)
+
+
+def _template(socket_path: str, out: int) -> None:
+    """Read the driver's messages (warm, fork); report forks and exits; leave at end of stdin."""
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_w, False)
+    signal.set_wakeup_fd(wake_w)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    sel = selectors.DefaultSelector()
+    sel.register(0, selectors.EVENT_READ, "driver")
+    sel.register(wake_r, selectors.EVENT_READ, "child")
+    buffer = b""
+    while True:
+        for key, _ in sel.select():
+            if key.data == "child":
+                os.read(wake_r, 4096)
+                _reap(out)
+                continue
+            chunk = os.read(0, 1 << 16)
+            if not chunk:
+                return  # the driver is done, or gone
+            buffer += chunk
+            while len(buffer) >= HEADER.size and len(buffer) >= HEADER.size + HEADER.unpack_from(buffer)[0]:
+                size = HEADER.unpack_from(buffer)[0]
+                message = pickle.loads(buffer[HEADER.size : HEADER.size + size])
+                buffer = buffer[HEADER.size + size :]
+                if message[0] == "warm":
+                    from motools.executors.remote import warm_up
+
+                    warm_up(*message[1:])
+                elif message[0] == "fork":
+                    pid = os.fork()
+                    if pid == 0:
+                        for fd in (0, out, wake_r, wake_w):
+                            os.close(fd)
+                        sel.close()
+                        _worker(socket_path)  # never returns
+                    _write_all(out, frame(("forked", pid)))
+        _reap(out)
+
+
+def _reap(out: int) -> None:
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        _write_all(out, frame(("exited", pid, os.waitstatus_to_exitcode(status))))
+
+
+# -- a worker -----------------------------------------------------------------------------------
+def _worker(socket_path: str) -> None:
+    signal.set_wakeup_fd(-1)
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+    code = 0
+    try:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.connect(socket_path)
+        asyncio.run(serve(sock))
+    except BaseException:
+        import traceback
+
+        traceback.print_exc()
+        code = 1
+    finally:
+        sys.stderr.flush()
+        os._exit(code)
+
+
+class _Out:
+    """The worker's line to the driver."""
+
+    def __init__(self, writer: asyncio.StreamWriter):
+        self.writer = writer
 
     def send(self, message: Any) -> None:
-        view = memoryview(frame(message))
-        while view:
-            view = view[os.write(self.fd, view) :]
+        self.writer.write(frame(message))
 
 
 class _PipeChannel:
-    """A step's channel to the driver over the pipe: notes go at once, questions wait for answers."""
+    """A step's channel to the driver: notes go at once, questions wait for answers."""
 
     _seq = itertools.count()
 
@@ -103,12 +203,12 @@ async def _watch_parent(parent: int) -> None:
             os._exit(0)
 
 
-async def serve(out: _Out) -> None:
+async def serve(sock: socket.socket) -> None:
     from motools.executors.remote import this_placement
 
     loop = asyncio.get_running_loop()
-    reader = asyncio.StreamReader()
-    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(0, "rb", buffering=0))
+    reader, writer = await asyncio.open_unix_connection(sock=sock)
+    out = _Out(writer)
     placement = this_placement()
     tasks: dict[int, asyncio.Task[None]] = {}
     answers: dict[tuple[int, int], asyncio.Future[Any]] = {}
@@ -124,10 +224,6 @@ async def serve(out: _Out) -> None:
             task = loop.create_task(_run(out, rid, request, answers, placement))
             tasks[rid] = task
             task.add_done_callback(lambda _t, rid=rid: tasks.pop(rid, None))
-        elif kind == "warm":
-            from motools.executors.remote import warm_up
-
-            warm_up(*message[1:])  # blocks this loop: nothing else can run here before it anyway
         elif kind == "cancel":
             task = tasks.get(message[1])
             if task is not None:
@@ -140,26 +236,11 @@ async def serve(out: _Out) -> None:
                     fut.set_result(value)
                 else:
                     fut.set_exception(value)
-    # the driver closed the pipe (its pool shut down) or died: leave now, without waiting for
-    # steps or threads (nobody is left to take their results)
+    # the driver closed the connection (its pool shut down) or died: leave now, without waiting
+    # for steps or threads (nobody is left to take their results)
     watchdog.cancel()
     sys.stderr.flush()
     os._exit(0)
-
-
-def main() -> None:
-    out = _Out(os.dup(1))
-    os.dup2(2, 1)  # what steps print goes to stderr, never into the driver's messages
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        asyncio.run(serve(out))
-    except BaseException:
-        import traceback
-
-        traceback.print_exc()
-    finally:
-        sys.stderr.flush()
-        os._exit(0)  # the driver is gone or done: leave without waiting for anything
 
 
 if __name__ == "__main__":

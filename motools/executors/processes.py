@@ -1,18 +1,20 @@
 """The ``processes`` executor: CPU-heavy steps run in a pool of local worker processes.
 
 Inspect's evaluation loop is CPU-bound inside one Python process; a pool spreads evaluations
-over the machine's cores. Each pool process (:mod:`motools.executors.pool_worker`) imports the
-workflow and Inspect once and runs several steps at a time on its own event loop, so requests
+over the machine's cores. The pool starts when the sweep starts running: a template process
+(:mod:`motools.executors.pool_worker`) imports the workflow and runs its steps' ``warmup``
+(Inspect's imports) once, while the first steps run in the driver, then forks ``workers``
+processes that start warm. Each runs several steps at a time on its own event loop, so requests
 that reach it together are batched into one ``eval_async`` as in the worker. Requests go to
-the process with the fewest steps in flight.
+the process with the fewest steps in flight; workers talk to the driver over a Unix socket.
 
-The pool starts when the sweep starts running (each process warming up with its steps'
-``warmup`` meanwhile) and stops when the sweep's execution ends.
-A process that dies fails only the steps it was running, with a
-:class:`~motools.errors.TransientError` (the runner retries them with backoff), and is
-replaced. Processes run in sessions of their own and exit when the driver's end of their
-stdin closes, so killing the driver leaves none behind. Input atoms are passed as paths
-(same machine); everything a step makes comes back to the driver, which writes the store.
+A worker that dies fails only the steps it was running, with a
+:class:`~motools.errors.TransientError` naming it and how it ended (the runner retries them
+with backoff), and is replaced. The template runs in a session of its own (its workers too)
+and exits when the driver's end of its stdin closes; workers exit when their socket closes; so
+killing the driver leaves none behind. The pool stops when the sweep's execution ends. Input
+atoms are passed as paths (same machine); everything a step makes comes back to the driver,
+which writes the store.
 """
 
 from __future__ import annotations
@@ -22,8 +24,11 @@ import contextlib
 import itertools
 import logging
 import os
+import shutil
 import signal
 import sys
+import tempfile
+from collections import deque
 from typing import Any
 
 from motools.errors import TransientError
@@ -35,6 +40,7 @@ from motools.store.records import Placement
 log = logging.getLogger("motools.executors")
 
 SHUTDOWN_WAIT_S = 5.0
+EXIT_REPORT_WAIT_S = 2.0
 _ids = itertools.count(1)
 
 
@@ -63,41 +69,46 @@ def _log_failure(fut: asyncio.Future[Any]) -> None:
 
 
 class _PoolProcess:
-    """One child process and the steps it is running."""
+    """One worker (forked by the template) and the steps it is running."""
 
     def __init__(self) -> None:
-        self.proc: asyncio.subprocess.Process | None = None
+        loop = asyncio.get_running_loop()
         self.pid = 0
         self.dead = False
         self.calls: dict[int, tuple[asyncio.Future[StepResult], StepSink]] = {}
+        self.connected: asyncio.Future[None] = loop.create_future()
+        self.exit_code: asyncio.Future[int | None] = loop.create_future()
+        self._writer: asyncio.StreamWriter | None = None
         self._reader: asyncio.Task[None] | None = None
         self._asks: set[asyncio.Task[None]] = set()
+        for fut in (self.connected, self.exit_code):
+            fut.add_done_callback(_consume)
 
-    async def start(self) -> None:
-        self.proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-P",
-            "-m",
-            "motools.executors.pool_worker",
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            start_new_session=True,
-            env=_child_env(),
-        )
-        self.pid = self.proc.pid
-        self._reader = asyncio.create_task(self._read(), name=f"motools-pool-{self.pid}")
+    def attach(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._writer = writer
+        self._reader = asyncio.create_task(self._read(reader), name=f"motools-pool-{self.pid}")
+        if not self.connected.done():
+            self.connected.set_result(None)
+
+    def lost(self, error: TransientError) -> None:
+        """It will never connect (the template died first)."""
+        self.dead = True
+        if not self.connected.done():
+            self.connected.set_exception(error)
+        if not self.exit_code.done():
+            self.exit_code.set_result(None)
 
     def send(self, message: Any) -> None:
-        assert self.proc is not None and self.proc.stdin is not None
-        if self.dead or self.proc.stdin.is_closing():
-            raise TransientError(f"pool process {self.pid} {_ended(self.proc.returncode)}")
-        self.proc.stdin.write(frame(message))
+        if self.dead or self._writer is None or self._writer.is_closing():
+            raise TransientError(f"pool process {self.pid} is gone")
+        self._writer.write(frame(message))
 
     async def call(self, request: StepRequest, sink: StepSink) -> StepResult:
         rid = next(_ids)
         fut: asyncio.Future[StepResult] = asyncio.get_running_loop().create_future()
         self.calls[rid] = (fut, sink)
         try:
+            await asyncio.shield(self.connected)
             self.send(("run", rid, request))
             sink.placed(Placement(this_host(), self.pid))
             return await fut
@@ -109,11 +120,10 @@ class _PoolProcess:
         finally:
             self.calls.pop(rid, None)
 
-    async def _read(self) -> None:
-        assert self.proc is not None and self.proc.stdout is not None
+    async def _read(self, reader: asyncio.StreamReader) -> None:
         try:
             while True:
-                message = await read_message(self.proc.stdout)
+                message = await read_message(reader)
                 if message is None:
                     break
                 self._dispatch(message)
@@ -122,12 +132,16 @@ class _PoolProcess:
             self.kill()
         finally:
             self.dead = True
-            code = await self.proc.wait()
-            if self.calls:
-                error = TransientError(f"pool process {self.pid} {_ended(code)} while running this step")
-                for fut, _ in list(self.calls.values()):
-                    if not fut.done():
-                        fut.set_exception(error)
+            if self._writer is not None:
+                self._writer.close()
+            try:  # the template reports how it ended, in a moment
+                code = await asyncio.wait_for(asyncio.shield(self.exit_code), EXIT_REPORT_WAIT_S)
+            except TimeoutError:
+                code = None
+            error = TransientError(f"pool process {self.pid} {_ended(code)} while running this step")
+            for fut, _ in list(self.calls.values()):
+                if not fut.done():
+                    fut.set_exception(error)
 
     def _dispatch(self, message: Any) -> None:
         kind = message[0]
@@ -162,19 +176,116 @@ class _PoolProcess:
             self.send(reply)
 
     def close(self) -> None:
-        """Ask the process to leave (it exits when its stdin ends)."""
-        if self.proc is not None and self.proc.stdin is not None and not self.proc.stdin.is_closing():
-            self.proc.stdin.close()
+        """Ask the process to leave (it exits when its connection ends)."""
+        if self._writer is not None:
+            self._writer.close()
 
     def kill(self) -> None:
-        """SIGKILL the process's group (it leads its own session), if it has not been reaped."""
-        if self.proc is not None and self.proc.returncode is None:
+        """SIGKILL the process, if the template has not reported it gone (so the pid is still its)."""
+        if self.pid and not self.exit_code.done():
             with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(self.pid, signal.SIGKILL)
+                os.kill(self.pid, signal.SIGKILL)
 
     async def wait(self) -> None:
         if self._reader is not None:
             await asyncio.shield(self._reader)
+
+
+class _Template:
+    """The process that warms up once and forks the pool's workers; it reports their exits."""
+
+    def __init__(self, socket_path: str):
+        self.socket_path = socket_path
+        self.proc: asyncio.subprocess.Process | None = None
+        self.dead = False
+        self.workers: dict[int, _PoolProcess] = {}
+        self._forking: deque[_PoolProcess] = deque()
+        self._early: dict[int, tuple[asyncio.StreamReader, asyncio.StreamWriter]] = {}
+        self._reader: asyncio.Task[None] | None = None
+
+    async def start(self, warm: tuple[Any, ...] | None) -> None:
+        self.proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-P",
+            "-m",
+            "motools.executors.pool_worker",
+            self.socket_path,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            start_new_session=True,
+            env=_child_env(),
+        )
+        self._reader = asyncio.create_task(self._read(), name=f"motools-pool-template-{self.proc.pid}")
+        if warm is not None:
+            self._send(warm)
+
+    def _send(self, message: Any) -> None:
+        assert self.proc is not None and self.proc.stdin is not None
+        if self.dead or self.proc.stdin.is_closing():
+            raise TransientError(f"the pool's template process {self.proc.pid} {_ended(self.proc.returncode)}")
+        self.proc.stdin.write(frame(message))
+
+    def fork(self, worker: _PoolProcess) -> None:
+        self._send(("fork",))
+        self._forking.append(worker)
+
+    def connected(self, pid: int, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """A worker said hello on the socket (perhaps before the template said it forked it)."""
+        worker = self.workers.get(pid)
+        if worker is None:
+            self._early[pid] = (reader, writer)
+        else:
+            worker.attach(reader, writer)
+
+    async def _read(self) -> None:
+        assert self.proc is not None and self.proc.stdout is not None
+        try:
+            while True:
+                message = await read_message(self.proc.stdout)
+                if message is None:
+                    break
+                if message[0] == "forked":
+                    worker = self._forking.popleft()
+                    worker.pid = message[1]
+                    self.workers[worker.pid] = worker
+                    if worker.pid in self._early:
+                        worker.attach(*self._early.pop(worker.pid))
+                elif message[0] == "exited":
+                    worker = self.workers.pop(message[1], None)
+                    if worker is not None and not worker.exit_code.done():
+                        worker.exit_code.set_result(message[2])
+        finally:
+            self.dead = True
+            code = await self.proc.wait()
+            error = TransientError(f"the pool's template process {self.proc.pid} {_ended(code)}")
+            while self._forking:
+                self._forking.popleft().lost(error)
+            for worker in self.workers.values():  # orphans leave on their own (their parent changed)
+                if not worker.exit_code.done():
+                    worker.exit_code.set_result(None)
+
+    def close(self) -> None:
+        if self.proc is not None and self.proc.stdin is not None and not self.proc.stdin.is_closing():
+            self.proc.stdin.close()
+
+    async def stop(self) -> None:
+        """Close its stdin, wait for it, then SIGKILL what is left of its process group."""
+        self.close()
+        if self.proc is None:
+            return
+        try:
+            await asyncio.wait_for(self.proc.wait(), SHUTDOWN_WAIT_S)
+        except TimeoutError:
+            pass
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.proc.pid, signal.SIGKILL)  # its group: workers that did not leave
+        if self._reader is not None:
+            await asyncio.gather(self._reader, return_exceptions=True)
+
+
+def _consume(fut: asyncio.Future[Any]) -> None:
+    if not fut.cancelled():
+        fut.exception()
 
 
 class ProcessPoolExecutor:
@@ -186,21 +297,20 @@ class ProcessPoolExecutor:
     def __init__(self, workers: int | None = None):
         self.size = max(1, int(workers)) if workers else default_workers()
         self._procs: list[_PoolProcess] = []
+        self._template: _Template | None = None
+        self._server: asyncio.AbstractServer | None = None
+        self._folder: str | None = None
         self._lock: asyncio.Lock | None = None
         self._warm: tuple[Any, ...] | None = None
         self._starting: asyncio.Future[Any] | None = None
-        self.started = 0  # processes started, replacements included
+        self.started = 0  # workers started, replacements included
 
     def takes(self, step: Placeable) -> bool:
         return step.resources.cpu_heavy
 
-    @property
-    def pids(self) -> list[int]:
-        return [p.pid for p in self._procs if not p.dead]
-
     def warm(self, workflow: str, import_paths: tuple[str, ...], configs: dict[str, dict[str, Any]]) -> None:
-        """Start the pool now, each process importing what the steps need (their ``warmup``),
-        while the sweep's first steps run in the driver."""
+        """Start the pool now, warming up with the steps' ``warmup`` while the sweep's first
+        steps run in the driver."""
         self._warm = ("warm", workflow, import_paths, configs)
         if self._starting is None:
             self._starting = asyncio.ensure_future(self._fill())
@@ -212,22 +322,34 @@ class ProcessPoolExecutor:
         return await proc.call(request, sink)
 
     async def _fill(self) -> None:
-        """Replace dead processes and start missing ones (warmed up, if the sweep said how)."""
+        """Replace dead workers (and a dead template) and fork missing ones."""
         if self._lock is None:
             self._lock = asyncio.Lock()
         async with self._lock:
-            self._procs = [p for p in self._procs if not p.dead]
-            while len(self._procs) < self.size:
-                proc = _PoolProcess()
-                try:
-                    await proc.start()
-                except OSError as exc:  # out of processes or memory for now: the runner retries
-                    raise TransientError(f"cannot start a pool process: {exc}") from exc
-                self.started += 1
-                self._procs.append(proc)
-                if self._warm is not None:
-                    with contextlib.suppress(TransientError):
-                        proc.send(self._warm)
+            try:
+                if self._server is None:
+                    self._folder = tempfile.mkdtemp(prefix="motools-pool-")
+                    path = os.path.join(self._folder, "s")
+                    self._server = await asyncio.start_unix_server(self._hello, path)
+                if self._template is None or self._template.dead:
+                    self._template = _Template(os.path.join(self._folder or "", "s"))
+                    await self._template.start(self._warm)
+                self._procs = [p for p in self._procs if not p.dead]
+                while len(self._procs) < self.size:
+                    proc = _PoolProcess()
+                    self._template.fork(proc)
+                    self.started += 1
+                    self._procs.append(proc)
+            except OSError as exc:  # out of processes or memory for now: the runner retries
+                raise TransientError(f"cannot start the process pool: {exc}") from exc
+
+    async def _hello(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """A worker connected: it says its pid first."""
+        message = await read_message(reader)
+        if not (isinstance(message, tuple) and message[:1] == ("ready",)) or self._template is None:
+            writer.close()
+            return
+        self._template.connected(message[1], reader, writer)
 
     async def shutdown(self) -> None:
         if self._starting is not None:
@@ -235,14 +357,17 @@ class ProcessPoolExecutor:
         procs, self._procs = self._procs, []
         for p in procs:
             p.close()
-        if not procs:
-            return
         waits = [asyncio.ensure_future(p.wait()) for p in procs]
-        _done, pending = await asyncio.wait(waits, timeout=SHUTDOWN_WAIT_S)
+        if waits:
+            await asyncio.wait(waits, timeout=SHUTDOWN_WAIT_S)
         for p in procs:
             p.kill()
-        if pending:
-            await asyncio.wait(pending, timeout=SHUTDOWN_WAIT_S)
+        if self._template is not None:
+            await self._template.stop()
+        if self._server is not None:
+            self._server.close()
+        if self._folder is not None:
+            shutil.rmtree(self._folder, ignore_errors=True)
 
 
 __all__ = ["ProcessPoolExecutor"]
