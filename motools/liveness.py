@@ -20,8 +20,19 @@ from typing import Any
 
 from motools.status import Status
 
-HEARTBEAT_S = 2.0
-STALE_AFTER_S = 15.0
+
+def _seconds(name: str, default: float) -> float:
+    try:
+        value = float(os.environ.get(name) or default)
+    except ValueError:
+        return default
+    return value if value > 0 and value == value and value != float("inf") else default
+
+
+# A heartbeat older than this means dead on another host (``MOTOOLS_STALE_AFTER_S`` changes it:
+# every process of one store must agree, so set it for all of them; the fault suite shortens it).
+STALE_AFTER_S = _seconds("MOTOOLS_STALE_AFTER_S", 15.0)
+HEARTBEAT_S = min(2.0, STALE_AFTER_S / 4)
 
 _HOST = socket.gethostname()
 
@@ -69,6 +80,7 @@ class Liveness:
     alive: bool
     stalled: bool = False
     heartbeat_age: float | None = None
+    never_started: bool = False  # a pending sweep whose detached worker exited before claiming it
 
     @property
     def dead(self) -> bool:
@@ -77,6 +89,11 @@ class Liveness:
 
 def worker_liveness(sweep: dict[str, Any], now: float | None = None) -> Liveness:
     """The liveness of the worker recorded on ``sweep`` (a sweeps row)."""
+    if sweep.get("status") == Status.PENDING:
+        pid, host = sweep.get("worker_pid"), sweep.get("worker_host")
+        if pid and host == _HOST and not pid_alive(pid, sweep.get("worker_token")):
+            return Liveness(False, never_started=True)
+        return Liveness(False)
     if sweep.get("status") != Status.RUNNING:
         return Liveness(False)
     now = time.time() if now is None else now
@@ -97,13 +114,16 @@ def worker_alive(sweep: dict[str, Any], now: float | None = None) -> bool:
 
 def shown_status(sweep: dict[str, Any], now: float | None = None) -> Status:
     """The sweep's status as a person should read it: a running sweep whose worker is gone is
-    ``interrupted`` (resume picks it up), one whose worker stopped beating is ``stalled``."""
+    ``interrupted`` (resume picks it up), one whose worker stopped beating is ``stalled``, and a
+    pending one whose detached worker died before it started is ``interrupted`` too."""
     return status_shown(sweep.get("status"), worker_liveness(sweep, now))
 
 
 def status_shown(stored: str | None, live: Liveness) -> Status:
     """``stored`` as read with the worker's ``live``-ness (see :func:`shown_status`)."""
     status = Status(stored or Status.PENDING)
+    if status == Status.PENDING and live.never_started:
+        return Status.INTERRUPTED
     if status != Status.RUNNING:
         return status
     if not live.alive:

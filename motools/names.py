@@ -29,4 +29,10 @@ def check_name(name: object, what: str = "name") -> str:
     raise InvalidName(f"{what} {shown} is not allowed: use {NAME_RULE}")
 
 
-__all__ = ["NAME_MAX", "NAME_PATTERN", "NAME_RULE", "check_name", "is_valid_name"]
+def safe_prefix(text: object, max_chars: int = NAME_MAX) -> str:
+    """``text`` made into the start of a valid name: other characters become ``-``."""
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "-", str(text)).strip("-._")[:max_chars].rstrip("-._")
+    return cleaned or "sweep"
+
+
+__all__ = ["NAME_MAX", "NAME_PATTERN", "NAME_RULE", "check_name", "is_valid_name", "safe_prefix"]

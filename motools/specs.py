@@ -3,24 +3,34 @@
 ``SweepSpec`` checks its own shape; :meth:`SweepSpec.resolve` checks it against the workflow
 (config fields, grid paths, import strings, backends, credentials) and yields the run configs.
 Every refusal is a :class:`~motools.errors.SpecError` naming the file, field path and line.
+
+A spec read from text (a file, the app's import or editor, a saved spec) is untrusted input:
+it is held to :mod:`motools.limits` before anything is built, refused if it holds NaN,
+infinities or something that looks like an API key, and it is resolved only under a trust guard
+(:func:`motools.imports.only_trusted`) after a scan listing every callable it names
+(:mod:`motools.trust`). A spec built in Python is the caller's own code and resolves freely.
 """
 
 from __future__ import annotations
 
 import os
+import stat
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from motools.errors import SpecError
-from motools.names import NAME_PATTERN
+from motools.names import NAME_RULE, check_name
 from motools.yamlio import YamlSyntaxError, dump_yaml, line_of, load_yaml
+
+MAX_LOCATED = 50  # problems given a line number (each lookup walks the document)
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class ExecutionSpec(_Strict):
@@ -79,13 +89,22 @@ class OutputSpec(_Strict):
 
 
 class SweepSpec(_Strict):
-    name: str = Field(pattern=NAME_PATTERN)
+    name: str = Field(description=f"the spec's name: {NAME_RULE}")
     workflow: str = "train_and_evaluate"
     base_config: dict[str, Any]
     param_grid: dict[str, Annotated[list[Any], Field(min_length=1)]] = Field(default_factory=dict)
     execution: ExecutionSpec = Field(default_factory=ExecutionSpec)
     output: OutputSpec = Field(default_factory=OutputSpec)
     input_atoms: dict[str, str] = Field(default_factory=dict, description="atoms every run starts with, by key")
+
+    # Where the spec came from: None for Python (the caller's own code, resolved freely); for
+    # text, the modules the user trusted for it beyond the configured ones (resolved under a guard).
+    _text_trust: tuple[str, ...] | None = PrivateAttr(default=None)
+
+    @field_validator("name")
+    @classmethod
+    def _valid_name(cls, value: str) -> str:
+        return check_name(value, "spec name")
 
     # -- I/O ----------------------------------------------------------------------------------
     def to_yaml(self) -> str:
@@ -100,10 +119,39 @@ class SweepSpec(_Strict):
 
         return grid_size(self.param_grid)
 
+    @property
+    def from_text(self) -> bool:
+        return self._text_trust is not None
+
     def resolve(
-        self, *, source: str | None = None, text: str | None = None, preflight: bool = True, workflow: Any = None
+        self,
+        *,
+        source: str | None = None,
+        text: str | None = None,
+        preflight: bool = True,
+        workflow: Any = None,
+        home: str | os.PathLike[str] | None = None,
     ) -> ResolvedSpec:
-        """Check the spec against its workflow; the runs it would launch, or a SpecError."""
+        """Check the spec against its workflow; the runs it would launch, or a SpecError.
+
+        A spec from text is scanned first: callables outside the trusted modules (of ``home``'s
+        config) raise :class:`UntrustedSpecError` before anything is imported, and resolving
+        happens under a guard that refuses any other import.
+        """
+        if self._text_trust is None:
+            return self._resolve(source, text, preflight, workflow)
+        from motools.imports import only_trusted
+        from motools.trust import is_trusted, trusted_modules, untrusted_callables
+
+        extra = self._text_trust
+        document = {"workflow": self.workflow, "base_config": self.base_config, "param_grid": self.param_grid}
+        unknown = [c for c in untrusted_callables(document, home) if not is_trusted(c, extra)]
+        if unknown:
+            raise UntrustedSpecError(unknown, source)
+        with only_trusted([*trusted_modules(home), *extra]):
+            return self._resolve(source, text, preflight, workflow)
+
+    def _resolve(self, source: str | None, text: str | None, preflight: bool, workflow: Any) -> ResolvedSpec:
         from motools.workflow.plan import build_plans
         from motools.workflow.registry import resolve_workflow
 
@@ -130,8 +178,13 @@ def _located(err: SpecError, text: str | None) -> SpecError:
     """Add YAML line numbers to a SpecError's problems when we have the document text."""
     if text is None:
         return err
+    if err.problems and all(p.line for p in err.problems):
+        return err
     problems = []
-    for p in err.problems:
+    for i, p in enumerate(err.problems):
+        if p.line or i >= MAX_LOCATED:
+            problems.append((p.path, p.message, p.line))
+            continue
         parts: list[str | int] = []
         if p.path.startswith("param_grid."):
             parts = ["param_grid", p.path.removeprefix("param_grid.")]
@@ -141,29 +194,74 @@ def _located(err: SpecError, text: str | None) -> SpecError:
     return SpecError(problems, err.source)
 
 
+def value_problems(data: dict[str, Any]) -> list[tuple[str, str]]:
+    """Values no spec may hold, wherever they sit: NaN or infinite numbers, and secrets."""
+    from motools.limits import non_finite_paths
+    from motools.secrets import SECRET_ADVICE, secret_paths
+
+    problems: list[tuple[str, str]] = []
+    for section in ("base_config", "param_grid", "execution", "output", "input_atoms"):
+        if section in data:
+            for path in non_finite_paths(data[section], section):
+                problems.append((path, "expected a finite number, got NaN or an infinity"))
+    for path in secret_paths({k: v for k, v in data.items() if k != "name"}):
+        problems.append((path, SECRET_ADVICE))
+    return problems
+
+
 def parse_spec(
-    data: Any, *, source: str | None = None, text: str | None = None, resolve: bool = True, preflight: bool = True
+    data: Any,
+    *,
+    source: str | None = None,
+    text: str | None = None,
+    resolve: bool = True,
+    preflight: bool = True,
+    home: str | os.PathLike[str] | None = None,
+    trusted: Iterable[str] = (),
 ) -> SweepSpec:
-    """A validated spec from loaded YAML data (and the text, for line numbers)."""
+    """A validated spec from loaded YAML data (and the text, for line numbers).
+
+    The spec counts as text (see :meth:`SweepSpec.resolve`): its callables must lie in the
+    trusted modules of ``home``'s config or in ``trusted`` (modules the user just confirmed).
+    """
     from motools.workflow.plan import pydantic_problems
 
     if not isinstance(data, dict):
         raise SpecError([("", f"expected a mapping at the top level, got {type(data).__name__}")], source)
+    problems = value_problems(data)
+    if problems:
+        raise _located(SpecError(problems, source), text)
     try:
         spec = SweepSpec.model_validate(data)
     except ValidationError as exc:
         raise _located(SpecError(pydantic_problems(exc, model=SweepSpec), source), text) from None
+    spec._text_trust = tuple(trusted)
     if resolve:
-        spec.resolve(source=source, text=text, preflight=preflight)
+        spec.resolve(source=source, text=text, preflight=preflight, home=home)
     return spec
 
 
-def parse_spec_text(text: str, *, source: str | None = None, resolve: bool = True, preflight: bool = True) -> SweepSpec:
+def load_text(text: str, source: str | None = None) -> Any:
+    """A spec document's data, held to :mod:`motools.limits`; malformed YAML is a SpecError."""
     try:
-        data = load_yaml(text)
+        return load_yaml(text)
     except YamlSyntaxError as exc:
         raise SpecError([("", str(exc), exc.line)], source) from None
-    return parse_spec(data, source=source, text=text, resolve=resolve, preflight=preflight)
+
+
+def parse_spec_text(
+    text: str,
+    *,
+    source: str | None = None,
+    resolve: bool = True,
+    preflight: bool = True,
+    home: str | os.PathLike[str] | None = None,
+) -> SweepSpec:
+    """A spec from YAML text; with ``resolve``, refused (:class:`UntrustedSpecError`) if it names
+    callables outside the trusted modules. :func:`load_spec_text` can also trust them."""
+    return parse_spec(
+        load_text(text, source), source=source, text=text, resolve=resolve, preflight=preflight, home=home
+    )
 
 
 class UntrustedSpecError(SpecError):
@@ -199,45 +297,68 @@ def load_spec_text(
 ) -> SweepSpec:
     """Validate a spec document: the one entry for files, the app's import and its editor.
 
-    Callables outside ``motools``, installed motools content and the trusted modules are
+    Callables outside installed motools content (the zoo) and the trusted modules are
     refused before anything is imported (:class:`UntrustedSpecError`, which lists them), unless
-    ``trust`` is set, which trusts their modules for good. User modules are then searched in
+    ``trust`` is set, which trusts their modules for good. User modules are searched in
     ``origin``'s folder (the spec file) and the working directory.
     """
     from motools.trust import modules_of, trust_modules, untrusted_callables
     from motools.workflow.imports import add_import_paths, import_paths_for
 
-    try:
-        data = load_yaml(text)
-    except YamlSyntaxError as exc:
-        raise SpecError([("", str(exc), exc.line)], source) from None
-    unknown = untrusted_callables(data, home)
+    # The folders user modules are found in are on the import path before the scan, so the scan
+    # sees every module the resolver could import (appending a folder imports nothing).
+    add_import_paths(import_paths_for(origin))
+    data = load_text(text, source)
+    unknown = untrusted_callables(data, home) if isinstance(data, dict) else []
     if unknown and not trust:
         raise UntrustedSpecError(unknown, source)
-    add_import_paths(import_paths_for(origin))
-    spec = parse_spec(data, source=source, text=text, resolve=resolve, preflight=preflight)
-    if unknown:
-        trust_modules(modules_of(unknown), home)
+    modules = modules_of(unknown)
+    spec = parse_spec(data, source=source, text=text, resolve=resolve, preflight=preflight, home=home, trusted=modules)
+    if modules:
+        trust_modules(modules, home)
     return spec
 
 
-def read_spec_file(path: str | os.PathLike[str]) -> str:
-    """A spec file's text, or a :class:`SpecError` naming the file."""
+def read_spec_file(path: str | os.PathLike[str], home: str | os.PathLike[str] | None = None) -> str:
+    """A spec file's text, or a :class:`SpecError` naming the file (one over the size limit is
+    refused before it is read)."""
+    from motools.limits import Limits, check_file_size
+
     p = Path(path)
+    limits = Limits.current(home)
     try:
-        return p.read_text()
+        with open(p, "rb") as fh:
+            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+                raise SpecError([("", "not a regular file")], str(p))
+            check_file_size(os.fstat(fh.fileno()).st_size, limits, str(p))
+            raw = fh.read(limits.spec_bytes + 1)
+        check_file_size(len(raw), limits, str(p))  # grew meanwhile
+        return raw.decode()
     except FileNotFoundError:
         raise SpecError([("", "file not found")], str(p)) from None
+    except IsADirectoryError:
+        raise SpecError([("", "a directory, not a spec file")], str(p)) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise SpecError([("", f"cannot read the file: {exc}")], str(p)) from None
 
 
 def load_spec(
-    path: str | os.PathLike[str], *, resolve: bool = True, preflight: bool = True, trust: bool = False
+    path: str | os.PathLike[str],
+    *,
+    resolve: bool = True,
+    preflight: bool = True,
+    trust: bool = False,
+    home: str | os.PathLike[str] | None = None,
 ) -> SweepSpec:
     """Read and validate a spec file (see :func:`load_spec_text`); errors name the file."""
     return load_spec_text(
-        read_spec_file(path), source=str(Path(path)), resolve=resolve, preflight=preflight, trust=trust, origin=path
+        read_spec_file(path, home),
+        source=str(Path(path)),
+        resolve=resolve,
+        preflight=preflight,
+        trust=trust,
+        home=home,
+        origin=path,
     )
 
 
@@ -254,4 +375,5 @@ __all__ = [
     "parse_spec",
     "parse_spec_text",
     "read_spec_file",
+    "value_problems",
 ]

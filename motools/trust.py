@@ -1,24 +1,29 @@
 """Which Python modules a spec file may make us import.
 
-A spec names callables (``"module:function"``) that run when it is validated. Specs written in
-Python are the user's own code, but a YAML file may come from anyone, so a file whose callables
-lie outside ``motools``, the packages installed as motools content (the ``motools.trusted``
-entry point group: the zoo) and the modules listed in ``<home>/config`` is refused until the
-user trusts them (``--trust``, or a confirmation in the app).
+A spec names callables (``"module:function"`` or ``"module.function"``) that run when it is
+validated. Specs written in Python are the user's own code, but a YAML file may come from
+anyone, so a file whose callables lie outside the packages installed as motools content (the
+``motools.trusted`` entry point group: the zoo) and the modules listed in ``<home>/config`` is
+refused until the user trusts them (``--trust``, or a confirmation in the
+app). The scan (:func:`spec_callables`) and the importer (:func:`motools.imports.resolve_import`)
+share one parser, and spec loading resolves under :func:`motools.imports.only_trusted`, so a
+string the scan missed still cannot be imported.
 """
 
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from motools.store.paths import resolve_home
 
-TRUSTED_BY_DEFAULT = ("motools",)
-IMPORT_STRING = re.compile(r"^([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*):[A-Za-z_][\w.]*$")
+# motools itself is not a source of spec callables: its functions (the CLI's ``main``, file
+# writers, store operations) would do anything a spec's arguments asked, e.g.
+# ``dataset_loader: motools.cli.main:main`` with ``argv: [sweep, run, payload.yaml, --trust]``.
+# Specs name content (the zoo, installed under ``motools.trusted``) and the user's own modules.
+TRUSTED_BY_DEFAULT: tuple[str, ...] = ()
 
 
 def config_path(home: str | os.PathLike[str] | None = None) -> Path:
@@ -30,7 +35,7 @@ def load_config(home: str | os.PathLike[str] | None = None) -> dict[str, Any]:
 
     path = config_path(home)
     try:
-        data = load_yaml(path.read_text())
+        data = load_yaml(path.read_text(), limits=False)
     except FileNotFoundError:
         return {}
     except (OSError, ValueError) as exc:
@@ -61,47 +66,82 @@ def trust_modules(modules: Iterable[str], home: str | os.PathLike[str] | None = 
     config["trusted_modules"] = current + [m for m in modules if m not in current]
     path = config_path(home)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(".config.tmp")
-    tmp.write_text(dump_yaml(config))
+    tmp = path.with_name(f".config.{os.getpid()}.tmp")
+    with open(tmp, "w") as fh:
+        fh.write(dump_yaml(config))
+        fh.flush()
+        os.fsync(fh.fileno())
     os.replace(tmp, path)
 
 
+SCANNED_SECTIONS = ("workflow", "base_config", "param_grid")
+
+
+def _findable(top_level: str, cache: dict[str, bool]) -> bool:
+    """Whether a top-level module of that name could be imported (found, never executed)."""
+    if top_level not in cache:
+        import importlib.util
+        import sys
+
+        if top_level in sys.modules:
+            cache[top_level] = True
+        else:
+            try:
+                cache[top_level] = importlib.util.find_spec(top_level) is not None
+            except (ImportError, ValueError):
+                cache[top_level] = False
+    return cache[top_level]
+
+
 def spec_callables(data: Any) -> list[str]:
-    """Every ``module:function`` string in a loaded spec document (config, grid, workflow)."""
-    found: list[str] = []
+    """Every string of a loaded spec document that the resolver would import, in order.
 
-    def walk(node: Any) -> None:
+    ``module:attr`` strings anywhere under ``workflow``, ``base_config`` and ``param_grid``
+    (loaders, tasks, and any loader or task argument), and ``module.attr`` strings whose
+    top-level module exists (``os.system``; not ``data.jsonl`` when there is no ``data``
+    module). The walk visits each object once, so YAML aliases cost nothing.
+    """
+    from motools.imports import parse_target
+
+    found: dict[str, None] = {}
+    findable: dict[str, bool] = {}
+    seen: set[int] = set()
+    stack: list[Any] = [data.get(k) for k in reversed(SCANNED_SECTIONS)] if isinstance(data, dict) else []
+    while stack:
+        node = stack.pop()
         if isinstance(node, str):
-            if IMPORT_STRING.match(node) and node not in found:
-                found.append(node)
-        elif isinstance(node, dict):
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    if isinstance(data, dict):
-        walk(data.get("workflow"))
-        walk(data.get("base_config"))
-        walk(data.get("param_grid"))
-    return found
+            target = parse_target(node)
+            if target is not None and (target.colon or _findable(target.top_level, findable)):
+                found.setdefault(node)
+        elif isinstance(node, (dict, list, tuple)):
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+            children = list(node.values()) if isinstance(node, dict) else list(node)
+            stack.extend(reversed(children))
+    return list(found)
 
 
-def _module(target: str) -> str:
-    return target.partition(":")[0]
+def is_trusted(callable_ref: str, trusted: Iterable[str]) -> bool:
+    from motools.imports import parse_target
+
+    target = parse_target(callable_ref)
+    return target is not None and target.within(trusted)
 
 
 def untrusted_callables(data: Any, home: str | os.PathLike[str] | None = None) -> list[str]:
+    """The import strings of a spec document outside the trusted modules (nothing is imported)."""
     trusted = trusted_modules(home)
-    return [
-        c for c in spec_callables(data) if not any(_module(c) == t or _module(c).startswith(t + ".") for t in trusted)
-    ]
+    return [c for c in spec_callables(data) if not is_trusted(c, trusted)]
 
 
 def modules_of(callables: Iterable[str]) -> list[str]:
-    out: list[str] = []
+    """The modules that importing ``callables`` would import (what ``--trust`` records)."""
+    from motools.imports import parse_target
+
+    out: dict[str, None] = {}
     for c in callables:
-        if _module(c) not in out:
-            out.append(_module(c))
-    return out
+        target = parse_target(c)
+        if target is not None:
+            out.setdefault(target.module)
+    return list(out)

@@ -1,11 +1,20 @@
-"""YAML in and out: numbers such as ``1e-4`` load as numbers, and field paths map to lines."""
+"""YAML in and out: numbers such as ``1e-4`` load as numbers, and field paths map to lines.
+
+:func:`load_yaml` checks the document against :mod:`motools.limits` (size, values with aliases
+expanded, depth, string length) from its event stream before building any Python object, and
+parses with libyaml when it is installed.
+"""
 
 from __future__ import annotations
 
+import functools
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
+
+if TYPE_CHECKING:
+    from motools.limits import Limits
 
 
 class _Loader(yaml.SafeLoader):
@@ -28,15 +37,43 @@ for _ch in list("-+0123456789."):
     _Loader.yaml_implicit_resolvers[_ch].append(("tag:yaml.org,2002:float", _FLOAT))
 
 
+def _fast(base: type) -> type:
+    """A loader class with our float rule on top of ``base`` (libyaml's parser when available)."""
+    loader = type(f"_Fast{base.__name__}", (base,), {})
+    loader.yaml_implicit_resolvers = _Loader.yaml_implicit_resolvers  # type: ignore[attr-defined]
+    return loader
+
+
+_FastLoader: Any = _fast(yaml.CSafeLoader) if getattr(yaml, "__with_libyaml__", False) else _Loader
+
+
 class YamlSyntaxError(ValueError):
     def __init__(self, message: str, line: int | None):
         self.line = line
         super().__init__(message)
 
 
-def load_yaml(text: str) -> Any:
+class YamlLimitError(YamlSyntaxError):
+    """A document over one of the input limits (:mod:`motools.limits`); nothing was built."""
+
+
+def load_yaml(text: str, *, limits: Limits | bool = True) -> Any:
+    """Load one YAML document; ``limits`` (default: the current ones) are checked first.
+
+    Raises :class:`YamlSyntaxError` (with the line) for malformed YAML, and
+    :class:`YamlLimitError` for a document over a limit.
+    """
+    if limits is not False:
+        from motools.errors import SpecError
+        from motools.limits import Limits, check_yaml_text
+
+        try:
+            check_yaml_text(text, limits if isinstance(limits, Limits) else Limits.current())
+        except SpecError as exc:
+            problem = exc.problems[0]
+            raise YamlLimitError(problem.message, problem.line) from None
     try:
-        return yaml.load(text, Loader=_Loader)
+        return yaml.load(text, Loader=_FastLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -64,11 +101,18 @@ def dump_yaml(data: Any) -> str:
     return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, default_flow_style=False)
 
 
+@functools.lru_cache(maxsize=4)
+def _composed(text: str) -> Any:
+    try:
+        return yaml.compose(text, Loader=_FastLoader)
+    except (yaml.YAMLError, RecursionError):
+        return None
+
+
 def line_of(text: str, path: list[str | int]) -> int | None:
     """The 1-based line where ``path`` (keys and list indexes) sits in the YAML ``text``."""
-    try:
-        node = yaml.compose(text, Loader=_Loader)
-    except yaml.YAMLError:
+    node = _composed(text)
+    if node is None:
         return None
     best = node.start_mark.line + 1 if node is not None else None
     for part in path:

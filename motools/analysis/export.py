@@ -159,10 +159,10 @@ def check_outputs(output: Any, *, force: bool = False, sweep: str = "sweep") -> 
     """Refuse before any run what the sweep's end could not write (an existing file without
     ``force``, a folder in the way), so an hour of training never ends in a refusal."""
     for p in output_paths(output, sweep):
-        if p.is_dir():
-            raise MotoolsError(f"output: {p} is a directory, not a file")
-        if p.exists() and not force:
-            raise MotoolsError(f"output: {p} already exists; pass --force to let the sweep overwrite it")
+        try:
+            check_target(p, force=force, make_dirs=True, dry_run=True)
+        except MotoolsError as exc:
+            raise MotoolsError(f"output: {exc}") from None
 
 
 def write_outputs_of(sweep: str, *, store: Store | None = None, force: bool = False) -> list[Path]:

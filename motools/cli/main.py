@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import sqlite3
 import sys
 from collections.abc import Sequence
 
@@ -23,15 +24,16 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from motools.cli import cache_cmds, spec_cmds, sweep_cmds
+    from motools.cli import cache_cmds, spec_cmds, store_cmds, sweep_cmds
 
     parser = _Parser(prog="motools", description="Fine-tune, evaluate and compare model organisms.")
     parser.add_argument("--home", help="the .motools folder to use (default: $MOTOOLS_HOME or ./.motools)")
     parser.add_argument("-v", "--verbose", action="store_true", help="show debug logs")
-    sub = parser.add_subparsers(dest="group", metavar="{spec,sweep,cache,tui}", parser_class=_Parser)
+    sub = parser.add_subparsers(dest="group", metavar="{spec,sweep,cache,store,tui}", parser_class=_Parser)
     spec_cmds.register(sub)
     sweep_cmds.register(sub)
     cache_cmds.register(sub)
+    store_cmds.register(sub)
     tui = sub.add_parser("tui", help="open the terminal app")
     tui.set_defaults(func=_run_tui)
     return parser
@@ -47,13 +49,22 @@ def _run_tui(args: argparse.Namespace) -> int:
     return run_app(home=args.home)
 
 
+class _SafeFormatter(logging.Formatter):
+    """Log lines carry run errors and parameters from specs: escape control characters."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        from motools.text import safe_text
+
+        return safe_text(super().format(record))
+
+
 def _configure_logging(verbose: bool) -> None:
     """Our own stderr handler on the ``motools`` logger: Inspect installs handlers on the root
     logger during an evaluation, which would otherwise swallow motools' warnings."""
     logger = logging.getLogger("motools")
     if not any(getattr(h, "_motools_cli", False) for h in logger.handlers):
         handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(_SafeFormatter("%(levelname)s %(name)s: %(message)s"))
         handler._motools_cli = True  # marks our handler, so a second main() adds none
         logger.addHandler(handler)
     logger.setLevel(logging.DEBUG if verbose else logging.WARNING)
@@ -73,7 +84,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     try:
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()  # here, so a reader that went away is noticed inside the try
+        return code
     except MotoolsError as exc:
         print(f"error: {safe_text(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
@@ -85,3 +98,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK
+    except sqlite3.DatabaseError as exc:  # damaged store, deleted log, failing disk: say so, and the way out
+        from motools.store.health import explain
+        from motools.store.paths import DB_NAME, resolve_home
+
+        print(f"error: {safe_text(explain(resolve_home() / DB_NAME, exc))}", file=sys.stderr)
+        return EXIT_USAGE

@@ -7,10 +7,11 @@ import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from motools.text import format_duration, format_value
+from motools.text import format_duration, format_value, safe_text
 
 
 def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], max_width: int | None = None) -> str:
+    headers = [safe_text(str(h)) for h in headers]
     cells = [[format_value(v) for v in row] for row in rows]
     widths = [len(h) for h in headers]
     for row in cells:

@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 from motools.cli.output import format_table
+from motools.text import safe_text
 
 
 def register(sub: Any) -> None:
@@ -30,17 +31,20 @@ def register(sub: Any) -> None:
 
 def cmd_add(args: argparse.Namespace) -> int:
     from motools.errors import MotoolsError
+    from motools.names import check_name
     from motools.specs import load_spec
     from motools.store import open_store
 
+    if args.name is not None:
+        check_name(args.name, "--name")
     spec = load_spec(args.file, trust=args.trust)
-    if args.name:
+    if args.name is not None:
         spec = spec.model_copy(update={"name": args.name})
     store = open_store()
     if store.get_spec(spec.name) is not None and not args.force:
         raise MotoolsError(f"a spec named {spec.name!r} is already saved; use --force to replace it")
     store.save_spec(spec.name, spec.to_yaml())
-    print(f"saved spec {spec.name!r} ({spec.grid_size} configs) from {args.file}")
+    print(f"saved spec {spec.name!r} ({spec.grid_size} configs) from {safe_text(str(args.file))}")
     return 0
 
 
@@ -70,7 +74,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     row = open_store().get_spec(args.name)
     if row is None:
         raise MotoolsError(f"no saved spec named {args.name!r}; see 'motools spec list'")
-    sys.stdout.write(row["yaml"])
+    sys.stdout.write(safe_text(row["yaml"]))
     return 0
 
 

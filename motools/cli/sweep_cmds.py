@@ -134,9 +134,9 @@ def _check_rerun(store: Store, name: str, args: argparse.Namespace) -> None:
 
 
 def load_spec_arg(ref: str, trust: bool = False) -> tuple[Any, Path | None]:
-    """A spec from a file path, or from the store by name (saved specs were trusted when added)."""
+    """A spec from a file path, or from the store by name; either is held to the trusted modules."""
     from motools.errors import MotoolsError
-    from motools.specs import load_spec, parse_spec_text
+    from motools.specs import load_spec, load_spec_text
     from motools.store import open_store
 
     path = Path(ref)
@@ -145,7 +145,7 @@ def load_spec_arg(ref: str, trust: bool = False) -> tuple[Any, Path | None]:
     row = open_store().get_spec(ref)
     if row is None:
         raise MotoolsError(f"{ref!r} is neither a spec file nor a saved spec; see 'motools spec list'")
-    return parse_spec_text(row["yaml"], source=f"saved spec {ref!r}"), None
+    return load_spec_text(row["yaml"], source=f"saved spec {ref!r}", trust=trust), None
 
 
 class _Reporter:
@@ -189,7 +189,8 @@ class _Reporter:
 
         plan = event.plan
         names = param_labels(list(plan.params))
-        params = "  ".join(f"{names[k]}={format_value(v)}" for k, v in plan.params.items()) or "(base config)"
+        params = "  ".join(f"{safe_text(names[k])}={format_value(v)}" for k, v in plan.params.items())
+        params = params or "(base config)"
         n = self.done + self.failed
         counter = f"[{n:>{len(str(self.total))}}/{self.total}]"
         if event.kind == Status.FINISHED:
@@ -206,7 +207,7 @@ class _Reporter:
         values: dict[str, float] = {}
         for per_task in found.values():
             values.update(per_task)
-        return "  ".join(f"{m}={format_value(values[m])}" for m in primary_metrics(values))
+        return "  ".join(f"{safe_text(m)}={format_value(values[m])}" for m in primary_metrics(values))
 
 
 def _run_in_foreground(start: Callable[[SweepControl], Awaitable[SweepOutcome]], quiet: bool) -> SweepOutcome:
@@ -520,7 +521,14 @@ def cmd_show(args: argparse.Namespace) -> int:
     sweep = store.get_sweep(args.name)
     shown = shown_status(sweep)
     status = shown.value
-    if shown == Status.INTERRUPTED:
+    if shown == Status.INTERRUPTED and sweep["status"] == Status.PENDING:
+        from motools.workflow.launch import worker_log
+
+        status = (
+            f"interrupted (its worker, process {sweep['worker_pid']}, exited before it started; see "
+            f"{worker_log(store, sweep['name'])}; resume with 'motools sweep resume {args.name}')"
+        )
+    elif shown == Status.INTERRUPTED:
         status = f"interrupted (worker gone; resume with 'motools sweep resume {args.name}')"
     elif shown == Status.STALLED:
         age = worker_liveness(sweep).heartbeat_age or 0
@@ -545,7 +553,9 @@ def cmd_show(args: argparse.Namespace) -> int:
     if cached:
         print(
             "steps:    "
-            + ", ".join(f"{step} {n}" + (f" ({c} from cache)" if c else "") for step, (n, c) in cached.items())
+            + ", ".join(
+                f"{safe_text(step)} {n}" + (f" ({c} from cache)" if c else "") for step, (n, c) in cached.items()
+            )
         )
     _print_placements(read.step_placements(sweep["id"]))
     print()
@@ -565,5 +575,5 @@ def cmd_show(args: argparse.Namespace) -> int:
     if failed:
         print("\nfailed steps:")
         for f in failed:
-            print(f"  #{f['idx']} {f['name']}: {safe_text(str(f['error']))}")
+            print(f"  #{f['idx']} {safe_text(str(f['name']))}: {safe_text(str(f['error']))}")
     return 0

@@ -38,6 +38,8 @@ def connect(db_path: Path, *, readonly: bool = False) -> sqlite3.Connection:
             conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
     except sqlite3.Error as exc:
-        raise StoreError(f"{db_path}: cannot open the motools store: {exc}") from exc
+        from motools.store.health import explain
+
+        raise StoreError(explain(db_path, exc)) from None
     conn.row_factory = sqlite3.Row
     return conn

@@ -22,6 +22,7 @@ from typing import Any
 from motools.atoms import INLINE_LIMIT, Atom, atom_id_for, canonical_json, content_hash
 from motools.errors import StoreError, SweepNotFound
 from motools.store.connection import connect
+from motools.store.health import check_before_open, explain
 from motools.store.paths import DB_NAME, resolve_home
 from motools.store.read import ReadModel
 from motools.store.records import INSERT_ATOM
@@ -39,12 +40,17 @@ class Store:
             self.atoms_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(f"{self.home}: cannot create the motools folder: {exc}") from exc
+        check_before_open(self.db_path, self.atoms_dir)
         self._local = threading.local()
         conn = self.conn
         try:
             migrate(conn)
         except sqlite3.Error as exc:
-            raise StoreError(f"{self.db_path}: cannot prepare the store: {exc}") from exc
+            self.close()
+            raise StoreError(explain(self.db_path, exc)) from None
+        except StoreError:
+            self.close()
+            raise
 
     def __repr__(self) -> str:
         return f"Store({str(self.home)!r})"
@@ -87,6 +93,9 @@ class Store:
 
     # -- specs --------------------------------------------------------------------------------
     def save_spec(self, name: str, yaml_text: str) -> None:
+        from motools.names import check_name
+
+        check_name(name, "spec name")
         now = time.time()
         with self.transaction() as c:
             c.execute(

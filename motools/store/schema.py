@@ -209,6 +209,11 @@ def migrate(conn: sqlite3.Connection) -> int:
         )
     if found == SCHEMA_VERSION:
         return found
+    if found == 0:
+        from motools.store.health import check_ours
+
+        row = conn.execute("PRAGMA database_list").fetchone()
+        check_ours(conn, row[2] if row and row[2] else "the store")
     if found > 0:
         backup_before_migration(conn, found)
     import sqlite_utils

@@ -67,6 +67,11 @@ def record_sweep(
     whose config it already has are kept as they are (finished ones never run again), the others
     are appended. Recording also clears an earlier cancel: recording says "run this".
     """
+    from motools.names import check_name
+
+    check_name(sweep.name, "sweep name")
+    if sweep.spec_name:
+        check_name(sweep.spec_name, "spec name")
     now = time.time() if now is None else now
     with store.transaction() as c:
         row = c.execute("SELECT * FROM sweeps WHERE name = ?", (sweep.name,)).fetchone()
@@ -148,8 +153,8 @@ def record_sweep(
 def _reopen(conn: Any, sweep_id: int) -> None:
     """An ended sweep waits for a worker again; an earlier cancel no longer applies."""
     conn.execute(
-        "UPDATE sweeps SET status = ?, finished_at = NULL, cancel_requested = 0, message = NULL "
-        "WHERE id = ? AND status != ?",
+        "UPDATE sweeps SET status = ?, finished_at = NULL, cancel_requested = 0, message = NULL, "
+        "worker_pid = NULL, worker_host = NULL, worker_token = NULL WHERE id = ? AND status != ?",
         (Status.PENDING, sweep_id, Status.RUNNING),
     )
 
@@ -211,12 +216,14 @@ def _check_same_experiment(
 
 
 def record_launcher(store: Store, sweep_id: int, pid: int, host: str) -> None:
-    """Note the detached worker's pid on its pending sweep, so a worker that dies before it
-    claims the sweep shows as interrupted rather than pending forever."""
+    """Note the detached worker's pid (and start time) on its pending sweep, so a worker that
+    dies before it claims the sweep shows as interrupted rather than pending forever."""
+    from motools.liveness import process_token
+
     with store.transaction() as c:
         c.execute(
-            "UPDATE sweeps SET worker_pid = ?, worker_host = ? WHERE id = ? AND status = ?",
-            (pid, host, sweep_id, Status.PENDING),
+            "UPDATE sweeps SET worker_pid = ?, worker_host = ?, worker_token = ? WHERE id = ? AND status = ?",
+            (pid, host, process_token(pid), sweep_id, Status.PENDING),
         )
 
 

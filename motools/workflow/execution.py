@@ -129,6 +129,8 @@ class SweepExecution:
                 self._notify(Status.FINISHED, plan, states[i], cached=True)
                 return
             async with sem:
+                if await self._cancel_seen():  # a cancel holds: no run starts after it
+                    return
                 states[i] = await self._run_one(runner, services, plan)
 
         watcher = asyncio.create_task(self._watch())
@@ -179,6 +181,10 @@ class SweepExecution:
         if isinstance(writer.error, ClaimLost):
             raise writer.error
         if writer.error is not None:
+            from motools.store.health import explain, wal_deleted
+
+            if "disk i/o error" in str(writer.error).lower() and wal_deleted(self.store.db_path):
+                raise StoreError(f"the worker stopped: {explain(self.store.db_path, writer.error)}") from writer.error
             raise StoreError(
                 f"{self.store.db_path}: the store could not be written ({writer.error}); the worker stopped. "
                 f"Every result committed before this is kept: free space (or fix permissions) and run "
@@ -213,6 +219,16 @@ class SweepExecution:
             for request_id, index in state.run_requests:
                 self._records.request_done(request_id)
                 self.cancel_run(index)
+
+    async def _cancel_seen(self) -> bool:
+        """Whether the sweep was cancelled (here, or by a request another process committed)."""
+        if not self.cancelled:
+            state = await self.lease.cancel_requests()
+            if state.sweep and not self.cancelled:
+                if self._records is not None:
+                    self._records.event(None, None, "cancel requested")
+                self.cancel()
+        return self.cancelled
 
     def cancel_run(self, index: int) -> None:
         """Stop one run (by grid index); it is recorded as cancelled and a later resume runs it."""

@@ -48,7 +48,10 @@ if TYPE_CHECKING:
 
 
 def generate_sweep_name(prefix: str) -> str:
-    return f"{prefix[:70]}-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
+    """``<prefix>-<time>-<random>``, the prefix cut down to what the name rule allows."""
+    from motools.names import safe_prefix
+
+    return f"{safe_prefix(prefix, 70)}-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
 
 
 @dataclass(frozen=True)
@@ -78,10 +81,10 @@ def record_sweep(
     from motools.names import check_name
 
     store = store or open_store()
-    sweep_name = check_name(name, "sweep name") if name else generate_sweep_name(spec.name)
+    sweep_name = check_name(name, "sweep name") if name is not None else generate_sweep_name(spec.name)
     paths = import_paths_for(origin)
     add_import_paths(paths)
-    resolved = spec.resolve(source=str(origin) if origin else None, workflow=workflow)
+    resolved = spec.resolve(source=str(origin) if origin else None, workflow=workflow, home=store.home)
     base = resolved.workflow.validate_config(spec.base_config).model_dump(mode="json")
     runs = [
         RunRecord(json.dumps(params, default=str), canonical_json(cfg.model_dump(mode="json")), config_hash(cfg))
@@ -223,6 +226,12 @@ async def execute_sweep(
 
 # -- detach -------------------------------------------------------------------------------------
 def worker_log(store: Store, name: str) -> Path:
+    """``<home>/workers/<name>.log``; a name that breaks the name rule (recorded before it
+    existed) gets a file named by its hash, so a log is never written outside the store."""
+    from motools.names import is_valid_name
+
+    if not is_valid_name(name):
+        name = "sweep-" + content_hash(name)[:16]
     return store.home / "workers" / f"{name}.log"
 
 
@@ -312,10 +321,10 @@ async def run_sweep(
     ``"local"`` (here), ``"processes"`` (a pool of ``workers`` processes for CPU-heavy steps
     such as Inspect evaluation) or ``"ray"`` (Ray tasks on the cluster at ``ray_address``).
     """
-    _check_arguments(max_parallel=max_parallel, retries=retries, retry_backoff_s=retry_backoff_s)
-    _check_executor(executor, workers)
     from motools.names import check_name
 
+    _check_arguments(max_parallel=max_parallel, retries=retries, retry_backoff_s=retry_backoff_s)
+    _check_executor(executor, workers)
     if name is not None:
         check_name(name, "sweep name")
     if spec_name is not None:

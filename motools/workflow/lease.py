@@ -37,6 +37,7 @@ class Lease:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._reader: sqlite3.Connection | None = None
+        self._reader_lock = threading.Lock()
 
     async def acquire(self) -> Claim:
         self.claim = await asyncio.to_thread(claim_sweep, self.store, self.sweep_id, os.getpid())
@@ -73,9 +74,10 @@ class Lease:
         """Read cancel requests on a connection of the lease's own (off the event loop)."""
 
         def read() -> CancelState:
-            if self._reader is None:
-                self._reader = connect(self.store.db_path)
-            return cancel_state(self._reader, self.sweep_id)
+            with self._reader_lock:  # runs starting together share the one reader
+                if self._reader is None:
+                    self._reader = connect(self.store.db_path)
+                return cancel_state(self._reader, self.sweep_id)
 
         return await asyncio.to_thread(read)
 
@@ -83,9 +85,10 @@ class Lease:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=HEARTBEAT_S * 2)
-        if self._reader is not None:
-            self._reader.close()
-            self._reader = None
+        with self._reader_lock:
+            if self._reader is not None:
+                self._reader.close()
+                self._reader = None
 
 
 __all__ = ["CANCEL_POLL_S", "Lease"]

@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from motools.errors import SpecError
+from motools.limits import check_grid_size, non_finite_paths
 from motools.workflow.base import Workflow
 from motools.workflow.grid import check_grid, expand_grid, get_path, key_paths, set_path
 
@@ -113,6 +114,7 @@ def build_plans(
 ) -> list[tuple[dict[str, Any], BaseModel]]:
     """Every grid point as ``(params, validated config)``, or a :class:`SpecError` listing all problems."""
     param_grid = dict(param_grid or {})
+    check_grid_size(param_grid, source=source)  # lengths multiplied: before any import or expansion
     if isinstance(base_config, workflow.config_model):
         base_model: BaseModel | None = base_config
         problems: list[tuple[str, str]] = []
@@ -121,6 +123,13 @@ def build_plans(
             base_config = base_config.model_dump()
         base_model, problems = validate_model(workflow.config_model, base_config, config_prefix)
     problems += check_grid(workflow.config_model, base_model, param_grid)
+    if problems:
+        raise SpecError(problems, source)
+    problems = [
+        (path, "expected a finite number, got NaN or an infinity")
+        for path in non_finite_paths(param_grid, "param_grid")
+        + non_finite_paths(base_model.model_dump(mode="python") if base_model is not None else None, config_prefix)
+    ]
     if problems:
         raise SpecError(problems, source)
     assert base_model is not None

@@ -116,8 +116,6 @@ def best_text(results: Results, metric: str) -> str:
     return f"best ({arrow} {metric}): run #{int(row['run'])} {params}{task} → {format_value(row[metric])}"
 
 
-
-
 def sort_frame(df: Any, column: str, descending: bool) -> Any:
     if column not in df.columns:
         return df

@@ -29,7 +29,8 @@ def test_wal_busy_timeout_and_schema_version(store: Store) -> None:
     assert {"specs", "sweeps", "runs", "steps", "atoms", "metrics", "samples", "events", "cache"} <= tables
 
 
-def test_an_old_store_is_migrated_in_place_keeping_its_data(tmp_path: Path) -> None:
+def test_a_foreign_database_is_refused_untouched(tmp_path: Path) -> None:
+    """Issue 11: a SQLite file made by something else is never migrated into a store."""
     home = tmp_path / "old"
     home.mkdir()
     conn = sqlite3.connect(home / "motools.db")
@@ -37,11 +38,10 @@ def test_an_old_store_is_migrated_in_place_keeping_its_data(tmp_path: Path) -> N
     conn.execute("INSERT INTO notes VALUES ('kept')")
     conn.commit()
     conn.close()
-    store = Store(home)
-    assert store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
-    assert store.query("SELECT x FROM notes") == [{"x": "kept"}]
-    store.save_spec("s", "name: s\n")
-    assert Store(home).get_spec("s")["yaml"] == "name: s\n"  # reopening does not migrate again
+    before = (home / "motools.db").read_bytes()
+    with pytest.raises(StoreError, match="not a motools store"):
+        Store(home)
+    assert (home / "motools.db").read_bytes() == before
 
 
 def test_a_newer_store_is_refused(tmp_path: Path) -> None:

@@ -152,3 +152,52 @@ def test_spec_add_refusals_leave_the_store_unchanged(tmp_path: Path, store, caps
     assert seen["refused"] > 0
     if seen["saved"] == 0:  # nothing was ever accepted: not one byte of the file changed
         assert store.db_path.read_bytes() == raw_before
+
+
+# -- hostile shapes (issue 11): aliases, depth and size ------------------------------------------
+EXAMPLE_TEXT = EXAMPLE.read_text()
+
+
+@st.composite
+def alias_chains(draw: st.DrawFn) -> str:
+    """Anchors referring to anchors, ``width`` wide and ``levels`` deep, under loader_kwargs:
+    small ones are valid specs (unknown loader arguments aside), big ones alias bombs."""
+    width = draw(st.integers(1, 12))
+    levels = draw(st.integers(1, 12))
+    leaf = draw(st.sampled_from(['"lol"', "1", "{k: v}", "[1, 2]"]))
+    lines = [f"a0: &a0 [{', '.join([leaf] * width)}]"]
+    for i in range(1, levels):
+        lines.append(f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * width)}]")
+    block = "\n".join("      " + line for line in lines)
+    return EXAMPLE_TEXT.replace("    loader_kwargs:\n      num_samples: 100", "    loader_kwargs:\n" + block)
+
+
+@settings(max_examples=MANY // 5, deadline=None, suppress_health_check=list(HealthCheck))
+@given(alias_chains())
+def test_alias_chains_are_valid_or_refused(text: str) -> None:
+    check(text)
+
+
+@settings(max_examples=MANY // 10, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.integers(1, 2000), st.sampled_from(["[", "{a: "]), st.booleans())
+def test_deep_nesting_is_valid_or_refused(depth: int, opener: str, block: bool) -> None:
+    closer = "]" if opener == "[" else "}"
+    if block:  # block style: one level per line
+        value = "".join("\n" + "  " * (i + 4) + "- " for i in range(min(depth, 300))) + "1"
+    else:
+        value = opener * depth + "1" + closer * depth
+    check(EXAMPLE_TEXT.replace("      num_samples: 100", "      num_samples: 100\n      x: " + value))
+
+
+@settings(max_examples=MANY // 20, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.integers(0, 1_200_000), st.sampled_from(["string", "comment", "list"]))
+def test_big_documents_are_valid_or_refused(size: int, where: str) -> None:
+    if where == "string":
+        text = EXAMPLE_TEXT.replace("suffix: sweep", "suffix: " + "s" * size)
+    elif where == "comment":
+        text = EXAMPLE_TEXT + "#" + "c" * size + "\n"
+    else:
+        text = EXAMPLE_TEXT.replace(
+            "      num_samples: 100", "      num_samples: 100\n      x: [" + "1," * (size // 2) + "1]"
+        )
+    check(text)
