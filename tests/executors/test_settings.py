@@ -21,8 +21,10 @@ from tests.executors.workflows import ProbeWorkflowConfig, probe_workflow
 
 SPEC = textwrap.dedent("""\
     name: pick
-    workflow: tests.executors.workflows:probe_workflow
-    base_config: {{}}
+    base_config:
+      prepare_dataset: {{dataset_loader: "mozoo.datasets.hello_world:generate_hello_world_dataset"}}
+      submit_training: {{model: meta-llama/Llama-3.2-1B, backend_name: dummy}}
+      evaluate_model: {{eval_task: "mozoo.tasks.hello_world:hello_world", backend_name: dummy}}
     execution: {{{execution}}}
 """)
 
@@ -35,7 +37,7 @@ def test_the_spec_chooses_the_executor_and_the_worker_gets_it(store: Store) -> N
     spec = parse_spec_text(spec_text(executor="processes", workers=3))
     assert (spec.execution.executor, spec.execution.workers) == ("processes", 3)
     assert parse_spec_text(spec.to_yaml()).execution == spec.execution  # frozen with the sweep
-    record_sweep(spec, name="picked", store=store, workflow=probe_workflow)
+    record_sweep(spec, name="picked", store=store)
     execution = prepare_execution("picked", store=store)
     assert execution.options.executor == ExecutorSettings("processes", 3, None)
     assert parse_spec_text(spec_text()).execution.executor == "local"  # the default
