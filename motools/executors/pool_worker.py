@@ -1,6 +1,7 @@
 """The processes of the ``processes`` executor: ``python -P -m motools.executors.pool_worker SOCKET``.
 
-The driver starts one *template* process (this module's :func:`main`), in a session of its own.
+The driver starts one *template* process (this module's :func:`main`), in a process group of
+its own.
 It imports the sweep's workflow and runs its steps' ``warmup`` (Inspect's imports, the task:
 about 2 s of CPU) once, then forks the pool's workers on request, so each starts warm and
 shares those pages with the others instead of importing everything again. The template is

@@ -10,8 +10,9 @@ the process with the fewest steps in flight; workers talk to the driver over a U
 
 A worker that dies fails only the steps it was running, with a
 :class:`~motools.errors.TransientError` naming it and how it ended (the runner retries them
-with backoff), and is replaced. The template runs in a session of its own (its workers too)
-and exits when the driver's end of its stdin closes; workers exit when their socket closes; so
+with backoff), and is replaced. The template leads a process group of its own (its workers
+join it), so a Ctrl-C in the driver's terminal reaches only the driver, which cancels cleanly;
+it stays in the driver's session, so the scheduler counts the sweep as one session. It exits when the driver's end of its stdin closes; workers exit when their socket closes; so
 killing the driver leaves none behind. The pool stops when the sweep's execution ends. Input
 atoms are passed as paths (same machine); everything a step makes comes back to the driver,
 which writes the store.
@@ -212,7 +213,7 @@ class _Template:
             self.socket_path,
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
-            start_new_session=True,
+            process_group=0,  # not the terminal's foreground group: Ctrl-C reaches the driver only
             env=_child_env(),
         )
         self._reader = asyncio.create_task(self._read(), name=f"motools-pool-template-{self.proc.pid}")

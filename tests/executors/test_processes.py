@@ -223,3 +223,19 @@ async def test_sweep_show_says_where_each_step_ran(tmp_path: Path) -> None:
     assert ran_on[1].split()[:2] == ["probe", f"{this_host()}:"] and ran_on[1].split()[2] == "6"
     pool = len({r["pid"] for r in store.read.sweep_steps(store.get_sweep("where")["id"]) if r["name"] == "probe"})
     assert ran_on[1].endswith(f"in {pool} process" + ("es" if pool > 1 else ""))
+
+
+def test_ctrl_c_in_the_terminal_cancels_through_the_driver_only(tmp_path: Path) -> None:
+    """A terminal sends SIGINT to its foreground process group: the driver's, not the pool's."""
+    spec = tmp_path / "pooled.yaml"
+    spec.write_text(SPEC.format(latency=30))
+    home = tmp_path / "home"
+    driver = motools_popen("sweep", "run", str(spec), "--name", "c", home=home, process_group=0)
+    wait_for(lambda: len(rows(home, "SELECT 1 FROM steps WHERE name='evaluate_model' AND pid IS NOT NULL")) >= 1)
+    os.killpg(driver.pid, signal.SIGINT)  # Ctrl-C
+    _out, err = driver.communicate(timeout=120)
+    assert driver.returncode == 130, err  # cancelled cleanly, by the driver
+    assert rows(home, "SELECT status FROM sweeps")[0][0] == "cancelled"
+    pool = {pid for (pid,) in rows(home, "SELECT pid FROM steps WHERE name='evaluate_model'") if pid != driver.pid}
+    wait_for(lambda: not any(_alive(p) for p in pool), timeout=30)
+    assert "Traceback" not in err
