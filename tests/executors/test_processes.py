@@ -239,3 +239,21 @@ def test_ctrl_c_in_the_terminal_cancels_through_the_driver_only(tmp_path: Path) 
     pool = {pid for (pid,) in rows(home, "SELECT pid FROM steps WHERE name='evaluate_model'") if pid != driver.pid}
     wait_for(lambda: not any(_alive(p) for p in pool), timeout=30)
     assert "Traceback" not in err
+
+
+def test_the_evaluation_warm_up_loads_inspect_and_the_task_before_any_request() -> None:
+    import json
+    import subprocess
+    import sys
+
+    probe = (
+        "import json, sys\n"
+        "from mozoo.workflows.train_and_evaluate import train_and_evaluate_workflow as wf\n"
+        "step = wf.step('evaluate_model')\n"
+        "before = 'inspect_ai' in sys.modules\n"
+        "step.warmup(step.config_model(eval_task='mozoo.tasks.hello_world:hello_world', backend_name='inspect'))\n"
+        "loaded = [m in sys.modules for m in ('mozoo.tasks.hello_world', 'inspect_ai.agent._acp.server')]\n"
+        "print(json.dumps([before, *loaded]))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == [False, True, True]
