@@ -220,30 +220,26 @@ def bench_live(seconds: float = 15.0, presses: int = 20) -> dict[str, Any]:
     """A real 1,000-config sweep (dummy backends, 3 s of simulated training each, 100 at once):
     key-to-screen latency and the app's CPU while the sweep screen shows it live."""
     from motools.specs import parse_spec_text
+    from motools.status import Status
     from motools.store import Store
-    from motools.workflow.sweep import launch_detached
+    from motools.workflow.launch import detach_sweep, record_sweep
 
     with tempfile.TemporaryDirectory() as d:
         home = Path(d) / ".motools"
         store = Store(home)
         spec = parse_spec_text(SWEEP_1000)
         store.save_spec(spec.name, SWEEP_1000)
-        launch_detached(spec, name="bench-1000", store=store)
+        record_sweep(spec, name="bench-1000", store=store)
+        detach_sweep("bench-1000", store=store)
         deadline = time.time() + 120
         while time.time() < deadline:  # wait for the worker to be up and running runs
-            row = store.query_one(
-                "SELECT status, (SELECT COUNT(*) FROM runs WHERE sweep_id = sweeps.id AND "
-                "status = 'running') AS n FROM sweeps WHERE name = 'bench-1000'"
-            )
-            if row and row["status"] == "running" and row["n"] > 0:
+            sweep = store.get_sweep("bench-1000")
+            if sweep["status"] == Status.RUNNING and store.read.status_counts(sweep["id"]).get(Status.RUNNING):
                 break
             time.sleep(0.2)
         app = PtyApp(home)
         try:
-            app.wait_for("sweeps", timeout=30)  # a running sweep: the app opens the sweeps list
-            app.wait_for("bench-1000", timeout=30)
-            time.sleep(0.5)
-            app.send("\r")
+            app.wait_for("bench-1000", timeout=30)  # a running sweep: the app reopens on it
             app.wait_for("view: panes", timeout=30)
             time.sleep(1.0)
             latencies = []
@@ -267,15 +263,10 @@ def bench_live(seconds: float = 15.0, presses: int = 20) -> dict[str, Any]:
             cpu0, t0 = app.cpu_seconds(), time.perf_counter()
             time.sleep(seconds)
             cpu1, t1 = app.cpu_seconds(), time.perf_counter()
-            progress = store.query_one(
-                "SELECT SUM(status IN ('finished','failed')) AS done, SUM(status='running') AS running FROM runs"
-            )
+            progress = store.read.status_counts(store.get_sweep("bench-1000")["id"])
         finally:
             app.close()
-            try:
-                store.request_cancel("bench-1000")
-            except Exception:
-                pass
+            store.cancel_sweep("bench-1000")
     return {
         "view_toggle_latency_ms": {
             "median": 1000 * statistics.median(latencies),

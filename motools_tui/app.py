@@ -3,6 +3,10 @@
 The start path imports textual and this package only: the store opens in a worker thread
 after the first paint, and pandas, pydantic, inspect_ai and friends load when a screen first
 needs them, in worker threads.
+
+The app builds one :class:`~motools_tui.context.AppContext` and hands it to every screen it
+opens; screens ask for navigation and shared actions with messages (``Navigate.OpenSweep``,
+``Act.CancelSweep`` ...), which this class handles.
 """
 
 from __future__ import annotations
@@ -10,7 +14,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import threading
 from collections.abc import Iterable, Sequence
 from functools import partial
 from pathlib import Path
@@ -22,7 +25,9 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.theme import BUILTIN_THEMES, Theme
 
+from motools_tui.context import AppContext, Settings, StoreHandle
 from motools_tui.core.clock import Clock, system_clock
+from motools_tui.messages import Act, Navigate, StoreChanged
 
 ANSI_THEME = "textual-ansi"
 DEFAULT_TRUECOLOR_THEME = "textual-dark"
@@ -72,7 +77,23 @@ class MotoolsApp(App[None]):
 
     BINDINGS = [
         Binding("q", "quit", "Quit", id="app.quit", tooltip="Quit (sweeps keep running)"),
-        Binding("ctrl+p", "command_palette", "Commands", id="app.command_palette", show=False),
+        Binding(
+            "ctrl+q",
+            "quit",
+            "Quit",
+            id="app.quit_anywhere",
+            tooltip="Quit, also while typing (sweeps keep running)",
+            show=False,
+            priority=True,
+        ),
+        Binding(
+            "ctrl+p",
+            "command_palette",
+            "Commands",
+            id="app.command_palette",
+            tooltip="Command palette: every action by name",
+            show=False,
+        ),
     ]
 
     def __init__(
@@ -92,132 +113,73 @@ class MotoolsApp(App[None]):
         super().__init__()
         self.register_theme(_ansi_theme())
         self.theme = theme or pick_theme()
-        self._store = store
-        self._home = Path(store.home) if store is not None else _resolve_home(home)
-        self._store_lock = threading.Lock()
-        self._watchers: dict[str, Any] = {}
+        handle = StoreHandle(home, store)
+        settings = Settings(poll_interval, list_interval, results_interval, self.theme, cursor_blink)
+        self.ctx = AppContext(handle, clock, settings)
         self.spec_file = spec_file
-        self.clock = clock
-        self.poll_interval = poll_interval
-        self.list_interval = list_interval
-        self.results_interval = results_interval
         self.start = start
-        self.cursor_blink = cursor_blink
         self.ready: set[str] = set()
-        self._first_ready = threading.Event()
-
-    # -- the store ----------------------------------------------------------------------------
-    @property
-    def home(self) -> Path:
-        return self._home
-
-    @property
-    def store_path(self) -> Path:
-        return self._home / "motools.db"
-
-    @property
-    def store(self) -> Any:
-        """The Store (opened on first use: call from a worker thread the first time)."""
-        if self._store is None:
-            with self._store_lock:
-                if self._store is None:
-                    from motools.store.db import Store
-
-                    self._store = Store(self._home)
-        return self._store
-
-    def list_watcher(self, key: str) -> Any:
-        """A change-detecting reader for a list screen (one connection per key)."""
-        self.store  # noqa: B018 - the schema must exist before the first read
-        watcher = self._watchers.get(key)
-        if watcher is None:
-            from motools.store.watch import ListWatcher
-
-            watcher = self._watchers[key] = ListWatcher(self.store_path)
-        return watcher
 
     # -- start --------------------------------------------------------------------------------
     def get_default_screen(self) -> Screen:
         from motools_tui.screens.specs import SpecsScreen
 
-        return SpecsScreen()
+        return SpecsScreen(self.ctx, import_file=self.spec_file)
 
     def on_mount(self) -> None:
         if self.start == "sweeps":
             self.open_sweeps()
         # After the first frame: the store's imports and queries stay off the start path.
         self.call_after_refresh(self.run_worker, self._startup, thread=True, group="startup", exit_on_error=False)
+        self.set_interval(1.0, self._reap, name="reap workers")
 
     def _startup(self) -> None:
-        """After the first paint: import ``--spec``, and show running sweeps if there are any."""
+        """After the first paint: open the store and reopen a running sweep if there is one."""
         try:
-            store = self.store
+            store = self.ctx.store.open()
         except Exception as exc:
             self.call_from_thread(self.show_error, exc, "Cannot open the store")
             return
-        if self.spec_file:
-            self._import_start_spec(store)
-        if self.start == "auto":
-            from motools.liveness import worker_alive
-
-            try:
-                running = [s["name"] for s in store.read.live_sweep_candidates() if worker_alive(s, now=self.clock())]
-            except Exception:
-                running = []
-            if running:
-                self.call_from_thread(self._show_running, running)
-
-    def _import_start_spec(self, store: Any) -> None:
-        from motools_tui.core.actions import ActionError, UntrustedImport, import_spec
+        if self.start != "auto":
+            return
+        from motools.liveness import worker_alive
 
         try:
-            name, _ = import_spec(store, self.spec_file, overwrite=False)
-        except FileExistsError as exc:
-            name = exc.args[0]
-        except UntrustedImport as exc:
-            message = (
-                f"{self.spec_file} would import untrusted code: {', '.join(exc.callables)}. "
-                "Import it with i to review and confirm, or run: motools spec add FILE --trust"
-            )
-            self.call_from_thread(self.show_error, ActionError(message), "Cannot import --spec")
-            return
-        except ActionError as exc:
-            self.call_from_thread(self.show_error, exc, "Cannot import --spec")
-            return
-        except Exception as exc:
-            self.call_from_thread(self.show_error, exc, "Cannot import --spec")
-            return
-        self.call_from_thread(self._select_spec, name)
-
-    def _select_spec(self, name: str) -> None:
-        from motools_tui.screens.specs import SpecsScreen
-
-        for screen in self.screen_stack:
-            if isinstance(screen, SpecsScreen):
-                screen.reload(select=name)
+            now = self.ctx.clock()
+            running = [s["name"] for s in store.read.live_sweep_candidates() if worker_alive(s, now=now)]
+        except Exception:
+            running = []
+        if running:
+            self.call_from_thread(self._show_running, running)
 
     def _show_running(self, names: list[str]) -> None:
-        what = names[0] if len(names) == 1 else f"{len(names)} sweeps"
-        self.notify(f"{what} running in the background; reattached (s: specs, Esc: back)", title="Sweeps", timeout=6)
-        from motools_tui.screens.sweeps import SweepsScreen
+        if len(self.screen_stack) > 1:
+            return  # the user already went somewhere
+        self.open_sweeps()
+        if len(names) == 1:
+            self.open_sweep(names[0])
+            self.notify(f"{names[0]} is running in the background; reattached (Esc: every sweep)", timeout=6)
+        else:
+            self.notify(f"{len(names)} sweeps are running in the background (Enter opens one)", timeout=6)
 
-        if not isinstance(self.screen, SweepsScreen) and len(self.screen_stack) <= 1:
-            self.open_sweeps()
+    def _reap(self) -> None:
+        """Collect the workers this app started once they exit (no zombies; a dead worker must
+        not look alive to the liveness check, which a zombie's pid would)."""
+        launch = sys.modules.get("motools.workflow.launch")
+        if launch is not None:
+            launch.reap_workers()
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         """With ``cursor_blink=False`` (snapshot tests) text cursors stay still."""
-        if not self.cursor_blink and hasattr(event.widget, "cursor_blink"):
+        if not self.ctx.settings.cursor_blink and hasattr(event.widget, "cursor_blink"):
             event.widget.cursor_blink = False
 
-    def screen_ready(self, name: str) -> None:
-        """Screens call this when their data is on screen (tests and benchmarks wait on it)."""
-        self.ready.add(name)
+    def on_act_ready(self, message: Act.Ready) -> None:
+        self.ready.add(message.screen)
 
     # -- navigation ---------------------------------------------------------------------------
     def open_specs(self) -> None:
-        from motools_tui.screens.specs import SpecsScreen
-
-        while len(self.screen_stack) > 1 and not isinstance(self.screen, SpecsScreen):
+        while len(self.screen_stack) > 1:
             self.pop_screen()
 
     def open_sweeps(self) -> None:
@@ -228,37 +190,49 @@ class MotoolsApp(App[None]):
                 while self.screen is not screen:
                     self.pop_screen()
                 return
-        self.push_screen(SweepsScreen())
+        self.push_screen(SweepsScreen(self.ctx))
 
     def open_sweep(self, name: str) -> None:
         from motools_tui.screens.sweep import SweepScreen
 
-        self.push_screen(SweepScreen(name))
+        self.push_screen(SweepScreen(self.ctx, name))
 
     def open_run(self, sweep_name: str, run_id: int) -> None:
         from motools_tui.screens.run_detail import RunDetailScreen
 
-        self.push_screen(RunDetailScreen(sweep_name, run_id))
+        self.push_screen(RunDetailScreen(self.ctx, sweep_name, run_id))
 
     def open_results(self, name: str) -> None:
         from motools_tui.screens.results import ResultsScreen
 
-        self.push_screen(ResultsScreen(name))
+        self.push_screen(ResultsScreen(self.ctx, name))
+
+    def on_navigate_open_specs(self, message: Navigate.OpenSpecs) -> None:
+        self.open_specs()
+
+    def on_navigate_open_sweeps(self, message: Navigate.OpenSweeps) -> None:
+        self.open_sweeps()
+
+    def on_navigate_open_sweep(self, message: Navigate.OpenSweep) -> None:
+        self.open_sweep(message.name)
+
+    def on_navigate_open_run(self, message: Navigate.OpenRun) -> None:
+        self.open_run(message.sweep, message.run_id)
+
+    def on_navigate_open_results(self, message: Navigate.OpenResults) -> None:
+        self.open_results(message.name)
 
     # -- shared actions -----------------------------------------------------------------------
-    def confirm_cancel_sweep(self, screen: Any, name: str) -> None:
+    def on_act_cancel_sweep(self, message: Act.CancelSweep) -> None:
         from motools_tui.core.actions import cancel_sweep
         from motools_tui.modals.confirm import ConfirmModal
 
+        name = message.name
+        screen = self.screen
+
         def answered(yes: bool | None) -> None:
             if yes:
-                screen.in_thread(
-                    cancel_sweep,
-                    self.store,
-                    name,
-                    self.clock,
-                    done=lambda text: (self.notify(f"{name}: {text}"), _kick(screen)),
-                )
+                self._in_thread(cancel_sweep, name, screen, lambda text: f"{name}: {text}")
 
         self.push_screen(
             ConfirmModal(
@@ -271,30 +245,44 @@ class MotoolsApp(App[None]):
             answered,
         )
 
-    def retry_sweep(self, screen: Any, name: str) -> None:
+    def on_act_retry_sweep(self, message: Act.RetrySweep) -> None:
         from motools_tui.core.actions import retry
 
-        screen.in_thread(
-            retry,
-            self.store,
-            name,
-            self.clock,
-            done=lambda n: (self.notify(f"{name}: retrying {n} unfinished config(s) in a new worker"), _kick(screen)),
+        name = message.name
+        self._in_thread(
+            retry, name, self.screen, lambda n: f"{name}: retrying {n} unfinished config(s) in a new worker"
         )
 
+    def _in_thread(self, fn: Any, name: str, screen: Screen, said: Any) -> None:
+        ctx = self.ctx
+
+        def work() -> None:
+            try:
+                result = fn(ctx.store.open(), name, ctx.clock)
+            except Exception as exc:
+                self.call_from_thread(self.show_error, exc)
+                return
+            self.call_from_thread(self._done, screen, said(result))
+
+        self.run_worker(work, thread=True, group="action", exit_on_error=False)
+
+    def _done(self, screen: Screen, text: str) -> None:
+        self.notify(text)
+        if screen.is_attached:
+            screen.post_message(StoreChanged())
+
     # -- errors -------------------------------------------------------------------------------
+    def on_act_show_error(self, message: Act.ShowError) -> None:
+        self.show_error(message.error, message.title)
+
     def show_error(self, exc: BaseException, title: str = "Error") -> None:
         """User errors as notifications; anything unexpected as a modal with the traceback."""
+        from motools.errors import MotoolsError
+        from motools.text import safe_text
         from motools_tui.core.actions import ActionError
 
-        expected: tuple[type[BaseException], ...] = (ActionError, ValueError, OSError, KeyError)
-        try:
-            from motools.errors import MotoolsError
-
-            expected += (MotoolsError,)
-        except ImportError:  # pragma: no cover
-            pass
-        text = str(exc) or type(exc).__name__
+        expected: tuple[type[BaseException], ...] = (ActionError, MotoolsError, ValueError, OSError, KeyError)
+        text = safe_text(str(exc) or type(exc).__name__)
         if isinstance(exc, expected):
             if "\n" not in text and len(text) < 160:
                 self.notify(text, title=title, severity="error", timeout=10)
@@ -308,7 +296,7 @@ class MotoolsApp(App[None]):
         from motools_tui.modals.error import ErrorModal
 
         details = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-        self.push_screen(ErrorModal(f"{title}: unexpected {type(exc).__name__}", text, details))
+        self.push_screen(ErrorModal(f"{title}: unexpected {type(exc).__name__}", text, safe_text(details)))
 
     # -- commands and quitting ----------------------------------------------------------------
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
@@ -332,37 +320,18 @@ class MotoolsApp(App[None]):
         self.call_later(screen.run_action, action)
 
     async def action_quit(self) -> None:
-        from motools_tui.screens.editor import EditorScreen
-
-        screen = self.screen
-        if isinstance(screen, EditorScreen) and screen.modified:
+        guard = getattr(self.screen, "quit_guard", None)
+        reason = guard() if callable(guard) else None
+        if reason:
             from motools_tui.modals.confirm import ConfirmModal
 
             def answered(yes: bool | None) -> None:
                 if yes:
                     self.exit()
 
-            self.push_screen(
-                ConfirmModal("Quit without saving?", "The spec has unsaved changes.", yes="Quit"), answered
-            )
+            self.push_screen(ConfirmModal("Quit without saving?", reason, yes="Quit"), answered)
             return
         self.exit()
-
-
-def _kick(screen: Any) -> None:
-    for loop in getattr(screen, "polls", ()):
-        loop.kick()
-
-
-def _resolve_home(home: str | os.PathLike[str] | None) -> Path:
-    """Same rule as ``motools.store.paths.resolve_home`` (importing that module would load the
-    whole store package on the start path): explicit, ``$MOTOOLS_HOME``, or ``./.motools``."""
-    if home is not None:
-        return Path(home).expanduser().resolve()
-    env = os.environ.get("MOTOOLS_HOME")
-    if env:
-        return Path(env).expanduser().resolve()
-    return (Path.cwd() / ".motools").resolve()
 
 
 def run_app(home: str | os.PathLike[str] | None = None, spec: str | None = None, theme: str | None = None) -> int:

@@ -153,6 +153,28 @@ class ReadModel:
             (sweep_id, Status.FAILED, limit),
         )
 
+    def cached_steps_by_run(self, sweep_id: int, run_ids: Iterable[int] | None = None) -> dict[int, int]:
+        """``{run_id: finished steps served from the cache}`` for the runs that have any."""
+        sql = (
+            "SELECT s.run_id, COUNT(*) AS n FROM steps s JOIN runs r ON r.id = s.run_id "
+            "WHERE r.sweep_id = ? AND s.status = ? AND s.cached = 1"
+        )
+        params: list[Any] = [sweep_id, Status.FINISHED]
+        if run_ids is not None:
+            sql += " AND r.id IN (SELECT value FROM json_each(?))"
+            params.append(_json_ids(run_ids))
+        return {r["run_id"]: r["n"] for r in self.rows(sql + " GROUP BY s.run_id", params)}
+
+    def cancel_requested_runs(self, sweep_id: int) -> set[int]:
+        """Grid indexes of the runs someone asked to cancel (``cancel_run`` requests)."""
+        out: set[int] = set()
+        for r in self.rows("SELECT payload FROM requests WHERE sweep_id = ? AND kind = ?", (sweep_id, "cancel_run")):
+            try:
+                out.add(int(json.loads(r["payload"])["run_index"]))
+            except (ValueError, KeyError, TypeError):
+                continue
+        return out
+
     def cached_step_counts(self, sweep_id: int) -> dict[str, tuple[int, int]]:
         """Per step name: (finished steps, of which served from the cache)."""
         return {
@@ -193,6 +215,18 @@ class ReadModel:
             sql += " AND r.id IN (SELECT value FROM json_each(?))"
             params.append(_json_ids(run_ids))
         return self.rows(sql + " ORDER BY r.idx, s.idx", params)
+
+    def result_metric_rows(self, sweep_id: int) -> list[Row]:
+        """Every metric of every finished step output of the sweep's runs, in one pass:
+        ``(run_id, step, step_idx, key, atom_id, task, metric, value)``, in no particular order
+        (sorting 10,000 runs' rows here would triple the cost; callers order by run and step)."""
+        return self.rows(
+            "SELECT r.id AS run_id, s.name AS step, s.idx AS step_idx, j.key AS key, j.value AS atom_id, m.task, "
+            "m.metric, m.value FROM runs r JOIN steps s ON s.run_id = r.id JOIN json_each(s.outputs) j "
+            "JOIN metrics m ON m.atom_id = j.value "
+            "WHERE r.sweep_id = ? AND s.status = ? AND json_valid(s.outputs)",
+            (sweep_id, Status.FINISHED),
+        )
 
     def metrics_of_atoms(self, atom_ids: Iterable[str]) -> list[Row]:
         """``(atom_id, task, metric, value)`` rows of the given evaluation atoms."""

@@ -100,6 +100,8 @@ class SweepUpdate:
     metrics: dict[int, Metrics] = field(default_factory=dict)
     last_logs: dict[int, str] = field(default_factory=dict)
     sweep_log: str | None = None
+    cached: dict[int, int] = field(default_factory=dict)  # run id -> steps served from the cache
+    cancel_requested: set[int] = field(default_factory=set)  # grid indexes someone asked to cancel
 
     @property
     def alive(self) -> bool:
@@ -179,6 +181,9 @@ class SweepWatcher(Watcher):
                 update.progress.setdefault(rid, (None, None, None))
         if newly_finished:
             update.metrics = read.run_metrics(sid, finished_runs_only=full, run_ids=None if full else newly_finished)
+            update.cached = read.cached_steps_by_run(sid, None if full else newly_finished)
+        if counts.get(Status.PENDING):
+            update.cancel_requested = read.cancel_requested_runs(sid)
         for r in read.latest_events(sid, self._event_id):
             self._event_id = max(self._event_id, r["id"])
             if r["run_id"] is None:

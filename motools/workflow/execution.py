@@ -128,10 +128,18 @@ class SweepExecution:
                 states[i] = finished_before[plan.run_id]
                 self._notify(Status.FINISHED, plan, states[i], cached=True)
                 return
-            async with sem:
-                if await self._cancel_seen():  # a cancel holds: no run starts after it
-                    return
-                states[i] = await self._run_one(runner, services, plan)
+            started = False
+            try:
+                async with sem:
+                    if await self._cancel_seen():  # a cancel holds: no run starts after it
+                        return
+                    started = True
+                    states[i] = await self._run_one(runner, services, plan)
+            except asyncio.CancelledError:
+                if not started and self._records is not None:  # cancelled while waiting for a slot
+                    self._records.run_cancelled(plan.run_id, [])
+                    self._notify(Status.CANCELLED, plan, None)
+                raise
 
         watcher = asyncio.create_task(self._watch())
         try:

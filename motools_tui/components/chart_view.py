@@ -1,9 +1,15 @@
-"""The plotext chart as text in a Static; the screen renders it in a worker for this size."""
+"""The plotext chart in a Static; the screen renders it in a worker for this widget's size.
+
+Charts come with 16-colour ANSI codes (series colours, the heatmap's shades), turned into
+styled text here, so they need no truecolor. The size reported is the content area, so the
+chart's last line (the x tick labels) is never cut off.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rich.text import Text
 from textual import events
 from textual.content import Content
 from textual.message import Message
@@ -20,9 +26,11 @@ class ChartView(Static, can_focus=True):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__("", id=id)
         self._last: tuple[int, int] = (0, 0)
+        self.text = ""
 
     def show_text(self, text: str) -> None:
-        self.update(Content(text))
+        self.text = text
+        self.update(Content.from_rich_text(Text.from_ansi(text, no_wrap=True)) if text else Content(""))
 
     def on_resize(self, event: events.Resize) -> None:
         size = (self.content_size.width, self.content_size.height)

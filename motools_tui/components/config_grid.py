@@ -15,7 +15,7 @@ from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.binding import Binding
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
@@ -28,14 +28,22 @@ from motools_tui.core.format import (
     first_line,
     format_duration,
     format_value,
-    status_symbol,
     truncate,
 )
 from motools_tui.core.sweepmodel import RunView, SweepModel
 
 PANE_H = 6
 MIN_PANE_W = 34
-STATUSES = (Status.PENDING, Status.RUNNING, Status.FINISHED, Status.FAILED, Status.CANCELLED)
+STATUSES = (
+    Status.PENDING,
+    Status.RUNNING,
+    Status.FINISHED,
+    Status.FAILED,
+    Status.CANCELLED,
+    Status.INTERRUPTED,
+    Status.STALLED,
+)
+LIVE = (Status.RUNNING, Status.STALLED)  # their clocks tick
 
 
 class ConfigGrid(ScrollView, can_focus=True):
@@ -49,23 +57,17 @@ class ConfigGrid(ScrollView, can_focus=True):
     }
 
     BINDINGS = [
-        Binding("up", "move(-1, 0)", "Up", show=False),
-        Binding("down", "move(1, 0)", "Down", show=False),
-        Binding("left", "move(0, -1)", "Left", show=False),
-        Binding("right", "move(0, 1)", "Right", show=False),
-        Binding("pageup", "page(-1)", "Page up", show=False),
-        Binding("pagedown", "page(1)", "Page down", show=False),
-        Binding("home", "jump(0)", "First", show=False),
-        Binding("end", "jump(-1)", "Last", show=False),
-        Binding("enter", "select", "Detail", id="grid.select", tooltip="Open the selected config's detail"),
+        Binding("up", "move(-1, 0)", "Up", show=False, id="grid.up"),
+        Binding("down", "move(1, 0)", "Down", show=False, id="grid.down"),
+        Binding("left", "move(0, -1)", "Left", show=False, id="grid.left"),
+        Binding("right", "move(0, 1)", "Right", show=False, id="grid.right"),
+        Binding("pageup", "page(-1)", "Page up", show=False, id="grid.page_up"),
+        Binding("pagedown", "page(1)", "Page down", show=False, id="grid.page_down"),
+        Binding("home,ctrl+home", "jump(0)", "First config", show=False, id="grid.first"),
+        Binding("end,ctrl+end", "jump(-1)", "Last config", show=False, id="grid.last"),
     ]
 
     mode: reactive[str] = reactive("panes")
-
-    @dataclass
-    class Highlighted(Message):
-        grid: ConfigGrid
-        run: RunView | None
 
     @dataclass
     class Selected(Message):
@@ -80,13 +82,15 @@ class ConfigGrid(ScrollView, can_focus=True):
         self._index: dict[int, int] = {}
         self.cursor = 0
         self._cursor_id: int | None = None
+        self._painted: dict[tuple[int, int], object] = {}  # (run id, line) -> what is on screen
         self.status_filter: str | None = None
 
     # -- data ---------------------------------------------------------------------------------
     def rebuild(self, status_filter: str | None = None, changed: set[int] | None = None) -> None:
-        """Recompute the visible runs (after an update or a filter change) and redraw."""
+        """Recompute the visible runs (after an update or a filter change) and repaint: all of
+        it when the runs shown changed, else only the panes (or lines) of ``changed`` runs."""
         self.status_filter = status_filter
-        old_len = len(self.views)
+        old_ids = [v.id for v in self.views]
         self.views = self.model.visible(status_filter)
         self._index = {v.id: i for i, v in enumerate(self.views)}
         if self._cursor_id is not None and self._cursor_id in self._index:
@@ -95,11 +99,43 @@ class ConfigGrid(ScrollView, can_focus=True):
         new_id = self.views[self.cursor].id if self.views else None
         moved = new_id != self._cursor_id
         self._cursor_id = new_id
-        self._update_virtual_size()
-        if changed is None or moved or old_len != len(self.views) or self._any_visible(changed):
+        same = old_ids == [v.id for v in self.views]
+        if not same:
+            self._update_virtual_size()
+        if changed is None or moved or not same:
             self.refresh()
-        if moved:
-            self.post_message(self.Highlighted(self, self.current))
+        else:
+            for rid in changed:
+                self._refresh_run(rid)
+
+    def _refresh_run(self, rid: int, line: int | None = None) -> None:
+        """Repaint the lines of one run's pane (or only its ``line``), or its list line, whose
+        content differs from what was painted: an unchanged line costs nothing on the wire."""
+        index = self._index.get(rid)
+        if index is None:
+            return
+        top = int(self.scroll_y)
+        height = self.scrollable_content_region.height or self.size.height
+        width = self.content_width
+        styles = self._styles()
+        view = self.views[index]
+        cursor = index == self.cursor
+        if self.mode == "list":
+            y = index + 1 - top
+            if 1 <= y < height and self._painted.get((rid, -1)) != self._list_line(view, width, styles, cursor).text:
+                self.refresh(Region(0, y, width, 1))
+            return
+        cols = self.columns
+        pane_w = width // cols
+        row, col = divmod(index, cols)
+        y0 = row * PANE_H - top
+        for within in range(PANE_H) if line is None else (line,):
+            y = y0 + within
+            if not 0 <= y < height:
+                continue
+            segments = self._pane_line(view, within, pane_w, styles, cursor)
+            if self._painted.get((rid, within)) != _key(segments):
+                self.refresh(Region(col * pane_w, y, pane_w, 1))
 
     @property
     def current(self) -> RunView | None:
@@ -118,10 +154,11 @@ class ConfigGrid(ScrollView, can_focus=True):
         return (top // PANE_H) * cols, ((top + height) // PANE_H + 1) * cols - 1
 
     def tick(self) -> None:
-        """Redraw if a visible run is running (its elapsed time moves)."""
+        """Repaint the clock line of each visible running config (its elapsed time moves)."""
         first, last = self._visible_range()
-        if any(v.status == Status.RUNNING for v in self.views[first : last + 1]):
-            self.refresh()
+        for v in self.views[first : last + 1]:
+            if v.shown in LIVE:
+                self._refresh_run(v.id, line=3)
 
     # -- geometry -----------------------------------------------------------------------------
     @property
@@ -157,23 +194,23 @@ class ConfigGrid(ScrollView, can_focus=True):
             return
         index = max(0, min(index, len(self.views) - 1))
         changed = index != self.cursor
+        old_id = self._cursor_id
         self.cursor = index
         self._cursor_id = self.views[index].id
-        self._scroll_cursor_into_view()
-        self.refresh()
-        if changed:
-            self.post_message(self.Highlighted(self, self.current))
+        if self._scroll_cursor_into_view():
+            self.refresh()
+        elif changed:
+            if old_id is not None:
+                self._refresh_run(old_id)
+            self._refresh_run(self._cursor_id)
 
-    def select_run(self, run_id: int) -> None:
-        if run_id in self._index:
-            self._set_cursor(self._index[run_id])
-
-    def _scroll_cursor_into_view(self) -> None:
+    def _scroll_cursor_into_view(self) -> bool:
+        """Scroll so the cursor shows; True if that scrolled."""
         if not self.views:
-            return
+            return False
         height = self.scrollable_content_region.height or self.size.height
         if height <= 0:
-            return
+            return False
         y = int(self.scroll_y)
         if self.mode == "list":
             top, bottom = self.cursor, self.cursor + 1
@@ -184,8 +221,11 @@ class ConfigGrid(ScrollView, can_focus=True):
             view_top, view_h = y, height
         if top < view_top:
             self.scroll_to(y=top, animate=False, immediate=True)
-        elif bottom > view_top + view_h:
+            return True
+        if bottom > view_top + view_h:
             self.scroll_to(y=max(0, bottom - view_h), animate=False, immediate=True)
+            return True
+        return False
 
     def action_move(self, rows: int, cols: int) -> None:
         step = rows * (self.columns if self.mode == "panes" else 1) + cols
@@ -251,7 +291,9 @@ class ConfigGrid(ScrollView, can_focus=True):
             index = int(self.scroll_y) + y - 1
             if index >= len(self.views):
                 return Strip.blank(width, styles["base"])
-            return self._list_line(self.views[index], width, styles, index == self.cursor)
+            strip = self._list_line(self.views[index], width, styles, index == self.cursor)
+            self._painted[(self.views[index].id, -1)] = strip.text
+            return strip
         line = int(self.scroll_y) + y
         row, within = divmod(line, PANE_H)
         cols = self.columns
@@ -262,7 +304,9 @@ class ConfigGrid(ScrollView, can_focus=True):
             if index >= len(self.views):
                 segments.append(Segment(" " * pane_w, styles["base"]))
             else:
-                segments.extend(self._pane_line(self.views[index], within, pane_w, styles, index == self.cursor))
+                pane = self._pane_line(self.views[index], within, pane_w, styles, index == self.cursor)
+                self._painted[(self.views[index].id, within)] = _key(pane)
+                segments.extend(pane)
         used = pane_w * cols
         if used < width:
             segments.append(Segment(" " * (width - used), styles["base"]))
@@ -270,7 +314,7 @@ class ConfigGrid(ScrollView, can_focus=True):
 
     # panes ------------------------------------------------------------------------------------
     def _pane_line(self, v: RunView, within: int, w: int, styles: dict[str, Style], cursor: bool) -> list[Segment]:
-        status_style = styles.get(v.status, styles["base"])
+        status_style = styles.get(v.shown, styles["base"])
         frame_style = styles["cursor"] if cursor else status_style
         heavy = cursor
         tl, tr, bl, br, hz, vt = ("┏", "┓", "┗", "┛", "━", "┃") if heavy else ("╭", "╮", "╰", "╯", "─", "│")
@@ -278,9 +322,11 @@ class ConfigGrid(ScrollView, can_focus=True):
         if inner < 4:
             return [Segment(" " * w, styles["base"])]
         if within == 0:
-            title = f" #{v.idx} {status_symbol(v.status)} {v.status}"
+            title = f" #{v.idx} {v.shown.label}"
             if v.attempts > 1:
                 title += f" (try {v.attempts})"
+            if v.cached_steps:
+                title += f" · {v.cached_steps} cached"
             title = truncate(title, w - 4) + " "
             fill = hz * max(0, w - 3 - len(title))
             return [
@@ -302,6 +348,11 @@ class ConfigGrid(ScrollView, can_focus=True):
         if within == 1:
             return truncate(self.model.params_text(v) or "(no parameters)", inner), base
         if within == 2:
+            if v.shown == Status.INTERRUPTED:
+                where = f" in {v.current_step}" if v.current_step else ""
+                return truncate(f"worker gone{where}: retry (t) resumes", inner), styles[Status.INTERRUPTED]
+            if v.status == Status.PENDING and v.shown == Status.CANCELLED:
+                return truncate("cancelled before it started", inner), dim
             if v.status == Status.RUNNING:
                 frac = v.progress_fraction
                 pct = f" {int(frac * 100):3d}%" if frac is not None else ""
@@ -309,7 +360,7 @@ class ConfigGrid(ScrollView, can_focus=True):
                 bar_w = max(4, min(12, inner - len(step) - len(pct) - 1))
                 if len(step) + 1 + bar_w + len(pct) > inner:
                     step = truncate(step, max(3, inner - bar_w - len(pct) - 1))
-                return f"{step} {bar(frac, bar_w)}{pct}", styles[Status.RUNNING]
+                return f"{step} {bar(frac, bar_w)}{pct}", styles[v.shown]
             if v.status == Status.FAILED:
                 where = f"{v.current_step}: " if v.current_step else ""
                 return truncate(f"{where}{first_line(v.error) or Status.FAILED}", inner), styles[Status.FAILED]
@@ -319,7 +370,7 @@ class ConfigGrid(ScrollView, can_focus=True):
                 return truncate("all steps finished", inner), dim
             return "waiting for a slot", dim
         if within == 3:
-            elapsed = format_duration(v.elapsed(self.clock()))
+            elapsed = format_duration(v.elapsed(self.clock(), self.model.stopped_at))
             info = v.metric if v.status == Status.FINISHED else (v.step_message or v.metric or "")
             return truncate(f"{elapsed} · {info}" if info else elapsed, inner), base
         return truncate(v.last_log or "", inner), dim
@@ -327,10 +378,10 @@ class ConfigGrid(ScrollView, can_focus=True):
     # list -------------------------------------------------------------------------------------
     def _list_columns(self, width: int) -> dict[str, int]:
         """Column widths for the list: one column per swept parameter (its leaf name on top)."""
-        key = (width, len(self.views), self.model.version)
+        key = (width, len(self.views), len(self.model.paths))
         if self._columns_cache is not None and self._columns_cache[0] == key:
             return self._columns_cache[1]
-        cols: dict[str, int] = {"idx": 5, "status": 12}
+        cols: dict[str, int] = {"idx": 5, "status": 13}
         sample = self.views[:500]
         budget = max(8, width // 3)
         for path in self.model.paths:
@@ -373,9 +424,9 @@ class ConfigGrid(ScrollView, can_focus=True):
 
     def _list_line(self, v: RunView, width: int, styles: dict[str, Style], cursor: bool) -> Strip:
         cols = self._list_columns(width)
-        status_style = styles.get(v.status, styles["base"])
+        status_style = styles.get(v.shown, styles["base"])
         frac = v.progress_fraction
-        if v.status == Status.RUNNING:
+        if v.shown in LIVE:
             prog = bar(frac, 6) + (f" {int(frac * 100):3d}%" if frac is not None else "     ")
         elif v.status == Status.FINISHED:
             prog = bar(1.0, 6) + " 100%"
@@ -388,10 +439,10 @@ class ConfigGrid(ScrollView, can_focus=True):
         )
         cells = {
             "idx": (("▸" if cursor else " ") + str(v.idx)).rjust(cols["idx"]),
-            "status": f"{status_symbol(v.status)} {v.status}",
+            "status": v.shown.label,
             "step": v.current_step or "",
             "progress": prog,
-            "time": format_duration(v.elapsed(self.clock())),
+            "time": format_duration(v.elapsed(self.clock(), self.model.stopped_at)),
             "metric": info or "",
             "log": v.last_log or "",
         }
@@ -412,3 +463,8 @@ class ConfigGrid(ScrollView, can_focus=True):
             segments.append(Segment(" ", line_style))
         strip = Strip(segments)
         return strip.adjust_cell_length(width, line_style)
+
+
+def _key(segments: list[Segment]) -> tuple[tuple[str, Style | None], ...]:
+    """What a line shows: its text and styles (equal keys paint equal cells)."""
+    return tuple((seg.text, seg.style) for seg in segments)

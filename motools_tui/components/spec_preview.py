@@ -1,4 +1,5 @@
-"""The side pane of the specs screen: the selected spec's grid and its YAML."""
+"""The side pane of the specs screen: the selected spec's workflow, grid and YAML (values that
+look like secrets hidden, control characters escaped)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from textual.containers import ScrollableContainer
 from textual.content import Content
 from textual.widgets import Static
 
+from motools.text import safe_text
+from motools_tui.core.secrets import mask_yaml
 from motools_tui.core.specinfo import SpecSummary
 
 
@@ -29,9 +32,9 @@ class SpecPreview(ScrollableContainer, can_focus=True):
             grid.update("Loading…")
             yaml.update("")
             return
-        head = spec.grid_text
+        head = f"workflow: {safe_text(spec.workflow)}\n{safe_text(spec.grid_text)}"
         if spec.problem:
-            head += f"\n⚠ {spec.problem}"
+            head += f"\n⚠ {safe_text(spec.problem)}"
         grid.update(Content(head))
-        yaml.update(Content(spec.yaml.rstrip("\n")))
+        yaml.update(Content(safe_text(mask_yaml(spec.yaml).rstrip("\n"))))
         self.scroll_home(animate=False)

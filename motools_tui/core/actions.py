@@ -21,6 +21,16 @@ class ActionError(Exception):
     """A refusal the user can act on (shown as a notification, never a traceback)."""
 
 
+class NeedsConfirmation(Exception):
+    """Going on would replace something: ask (``title``, ``message``), then call again forced."""
+
+    def __init__(self, title: str, message: str, yes: str = "Replace"):
+        self.title = title
+        self.message = message
+        self.yes = yes
+        super().__init__(message)
+
+
 def default_sweep_name(spec_name: str, clock: Clock = system_clock) -> str:
     return f"{spec_name}-{time.strftime('%Y%m%d-%H%M%S', time.gmtime(clock()))}"
 
@@ -41,19 +51,34 @@ def check_launch(store: Any, sweep_name: str, max_parallel: Any) -> tuple[str, i
     return name, mp
 
 
-def launch(store: Any, spec_yaml: str, sweep_name: str, max_parallel: int) -> dict[str, Any]:
+def launch(
+    store: Any, spec_yaml: str, sweep_name: str, max_parallel: int, *, force_outputs: bool = False
+) -> dict[str, Any]:
     """Record the sweep and start its detached worker (as ``motools sweep run --detach`` does);
-    returns the sweep row."""
-    from motools.errors import SpecError
-    from motools.specs import parse_spec_text
+    returns the sweep row. The worker writes the spec's ``output:`` files when the sweep
+    finishes; files that exist already raise :class:`NeedsConfirmation` unless
+    ``force_outputs`` (the CLI's ``--force``)."""
+    from motools.analysis.export import check_outputs, output_paths
+    from motools.errors import MotoolsError, SpecError
+    from motools.specs import load_spec_text
     from motools.workflow.launch import detach_sweep, record_sweep
 
     try:
-        spec = parse_spec_text(spec_yaml, resolve=False)
+        spec = load_spec_text(spec_yaml, source=f"spec for {sweep_name}", resolve=False, home=store.home)
+        if not force_outputs:
+            try:
+                check_outputs(spec.output, sweep=sweep_name)
+            except MotoolsError:
+                existing = [str(p) for p in output_paths(spec.output, sweep_name) if p.exists()]
+                raise NeedsConfirmation(
+                    "Replace the spec's output files?",
+                    "When the sweep finishes it writes its output: section, and these files exist:\n"
+                    + "\n".join(f"  {p}" for p in existing),
+                ) from None
         recorded = record_sweep(spec, name=sweep_name, max_parallel=max_parallel, store=store)
     except SpecError as exc:
         raise ActionError(str(exc)) from None
-    detach_sweep(recorded.sweep["name"], store=store, max_parallel=max_parallel)
+    detach_sweep(recorded.sweep["name"], store=store, max_parallel=max_parallel, force_outputs=force_outputs)
     return recorded.sweep
 
 
@@ -92,56 +117,31 @@ def cancel_run(store: Any, name: str, run_index: int, clock: Clock = system_cloc
     return f"cancel requested for config #{run_index}"
 
 
-class UntrustedImport(Exception):
-    """The file names callables outside the trusted modules; ask before importing them."""
-
-    def __init__(self, callables: list[str]):
-        self.callables = callables
-        super().__init__(", ".join(callables))
+def read_spec_file(path: str | Path) -> str:
+    try:
+        return Path(path).read_text()
+    except FileNotFoundError:
+        raise ActionError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ActionError(f"{path}: cannot read: {exc}") from None
 
 
 def import_spec(store: Any, path: str | Path, *, overwrite: bool = False, trust: bool = False) -> tuple[str, bool]:
     """Validate a YAML file and save it as a spec; ``(name, replaced)``.
 
-    Raises ActionError for an unreadable file, an invalid spec (with every problem) or, unless
-    ``overwrite``, a name that is already saved (``FileExistsError``, so the caller can ask).
-    Callables outside ``mozoo`` and the trusted modules raise :class:`UntrustedImport` before
-    anything is imported, unless ``trust`` (the user confirmed), which trusts them for good.
+    Validation is :func:`motools.specs.load_spec_text` (with its trust check: callables
+    outside the trusted modules raise ``UntrustedSpecError``, listing them, unless ``trust``,
+    which trusts their modules for good). An invalid spec raises ActionError with every problem;
+    a name already saved raises ``FileExistsError`` unless ``overwrite``.
     """
-    from motools.trust import modules_of, trust_modules, untrusted_callables
-    from motools.yamlio import load_yaml
     from motools_tui.core.specinfo import validate
 
-    p = Path(path)
-    try:
-        text = p.read_text()
-    except FileNotFoundError:
-        raise ActionError(f"{p}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ActionError(f"{p}: cannot read: {exc}") from None
-    try:
-        unknown = untrusted_callables(load_yaml(text), store.home)
-    except ValueError:
-        unknown = []  # malformed YAML: validate() reports it with its line
-    if unknown and not trust:
-        raise UntrustedImport(unknown)
-    if unknown:
-        trust_modules(modules_of(unknown), store.home)
-    spec, problems = validate(text, source=str(p))
+    text = read_spec_file(path)
+    spec, problems = validate(text, source=str(path), trust=trust, home=store.home, origin=path)
     if problems:
-        raise ActionError(f"{p}: invalid sweep spec\n" + "\n".join(f"  {pr}" for pr in problems))
+        raise ActionError(f"{path}: invalid sweep spec\n" + "\n".join(f"  {pr}" for pr in problems))
     exists = store.get_spec(spec.name) is not None
     if exists and not overwrite:
         raise FileExistsError(spec.name)
     store.save_spec(spec.name, text)
     return spec.name, exists
-
-
-def export_text(path: str | Path, text: str) -> Path:
-    p = Path(path)
-    try:
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(text)
-    except OSError as exc:
-        raise ActionError(f"{p}: cannot write: {exc}") from None
-    return p.resolve()

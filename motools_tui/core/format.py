@@ -7,15 +7,24 @@ from __future__ import annotations
 
 import math
 
-from motools.status import SYMBOLS, Status, parse_status, status_label
+from motools.liveness import Liveness, status_shown
+from motools.status import Status, parse_status, status_label
 from motools.text import first_line, format_age, format_duration, format_value, truncate
-
-STATUS_SYMBOLS = {s.value: sym for s, sym in SYMBOLS.items()}
 
 
 def status_symbol(status: str | None) -> str:
     found = parse_status(status)
     return found.symbol if found is not None else "?"
+
+
+def read_status(stored: str | None, live: Liveness, n_failed: int, n_cancelled: int, message: str | None) -> Status:
+    """A sweep's status as a researcher reads it: interrupted or stalled by its worker's
+    liveness, and cancelled (never failed) when configs were cancelled and none failed. A sweep
+    whose worker could not start (``message``) stays failed."""
+    status = status_shown(stored, live)
+    if status == Status.FAILED and not n_failed and n_cancelled and not message:
+        return Status.CANCELLED
+    return status
 
 
 def bar(fraction: float | None, width: int) -> str:
@@ -33,13 +42,13 @@ def bar(fraction: float | None, width: int) -> str:
 
 
 __all__ = [
-    "STATUS_SYMBOLS",
     "Status",
     "bar",
     "first_line",
     "format_age",
     "format_duration",
     "format_value",
+    "read_status",
     "status_label",
     "status_symbol",
     "truncate",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 DEFAULT_WORKFLOW = "train_and_evaluate"
@@ -82,19 +83,6 @@ def summarize(row: dict[str, Any]) -> SpecSummary:
     return summary
 
 
-def spec_name_of(text: str) -> str | None:
-    """The ``name:`` of a YAML document, if it loads and has one."""
-    from motools.yamlio import YamlSyntaxError, load_yaml
-
-    try:
-        data = load_yaml(text)
-    except YamlSyntaxError:
-        return None
-    if isinstance(data, dict) and isinstance(data.get("name"), str):
-        return data["name"]
-    return None
-
-
 def set_spec_name(text: str, name: str) -> str:
     """``text`` with its top-level ``name:`` replaced (or added), keeping comments and layout."""
     pattern = re.compile(r"^name:.*$", re.M)
@@ -127,19 +115,119 @@ class Problem:
         return f"{where}{self.path or '<root>'}: {self.message}"
 
 
-def validate(text: str, *, source: str | None = None, preflight: bool = False) -> tuple[Any, list[Problem]]:
-    """Parse and fully resolve a spec; ``(spec, [])`` or ``(None, problems)``.
+def validate(
+    text: str, *, source: str | None = None, trust: bool = False, home: Any = None, origin: Any = None
+) -> tuple[Any, list[Problem]]:
+    """Parse and fully resolve a spec through :func:`motools.specs.load_spec_text` (the one
+    entry, with its trust check; ``origin``: the spec file, beside which user modules are
+    found); ``(spec, [])`` or ``(None, problems)``.
 
-    Imports pydantic, the workflow and its step modules: call it from a worker thread.
+    ``UntrustedSpecError`` (its ``callables``) propagates: the caller asks, then calls again
+    with ``trust=True``. Imports pydantic, the workflow and its step modules: call it from a
+    worker thread.
     """
     from motools.errors import SpecError
-    from motools.specs import parse_spec_text
+    from motools.specs import UntrustedSpecError, load_spec_text
 
     try:
-        spec = parse_spec_text(text, source=source, resolve=True, preflight=preflight)
+        spec = load_spec_text(text, source=source, trust=trust, home=home, origin=origin)
+    except UntrustedSpecError:
+        raise
     except SpecError as exc:
-        return None, [Problem(p.path, p.message, p.line) for p in exc.problems]
+        return None, [_located(text, Problem(p.path, p.message, p.line)) for p in exc.problems]
     return spec, []
+
+
+INDENTATION_ERRORS = (  # PyYAML's and libyaml's words for a line at the wrong depth
+    "expected <block end>",
+    "mapping values are not allowed",
+    "could not find expected ':'",
+    "did not find expected key",
+    "did not find expected '-' indicator",
+)
+
+
+def _located(text: str, problem: Problem) -> Problem:
+    """A YAML indentation error at the line of the mistake, not where the parser noticed it."""
+    if problem.line is None or not problem.message.startswith("malformed YAML"):
+        return problem
+    if not any(e in problem.message for e in INDENTATION_ERRORS):
+        return problem
+    line = mistake_line(text, problem.line)
+    if line == problem.line:
+        return problem
+    detail = problem.message.removeprefix("malformed YAML: ")
+    return Problem(
+        problem.path,
+        f"malformed YAML: this line's indentation does not fit the lines around it (the parser noticed at {detail})",
+        line,
+    )
+
+
+def mistake_line(text: str, noticed: int) -> int:
+    """The 1-based line most likely holding an indentation mistake that YAML noticed at line
+    ``noticed`` (the parser notices one line late when the mistake opens a block).
+
+    Looked at: the noticed line L and the content line P before it. A line indented by an
+    amount no other level of the document uses (3 spaces among multiples of 2) is the mistake;
+    P is when it fell out of the block the line before it opened while L is deeper; a line
+    deeper than P where P cannot open a block is L; a line that falls back to a level no open
+    block has means P's block was indented wrongly: its first line.
+    """
+    lines = text.splitlines()
+    if not 1 <= noticed <= len(lines):
+        return noticed
+
+    def indent(s: str) -> int:
+        return len(s) - len(s.lstrip(" "))
+
+    def content(i: int) -> bool:
+        s = lines[i].strip()
+        return bool(s) and not s.startswith("#")
+
+    li = noticed - 1
+    if not content(li):
+        return noticed
+    pi = next((i for i in range(li - 1, -1, -1) if content(i)), None)
+    if pi is None:
+        return noticed
+    indents = [indent(lines[i]) for i in range(len(lines)) if content(i)]
+    steps = [b - a for a, b in pairwise(indents) if b > a]
+    unit = min(steps) if steps and min(steps) > 1 else 2
+    unit = 2 if any(i % unit for i in indents if i % 2 == 0) else unit
+    for i in (li, pi):
+        if indent(lines[i]) % unit:
+            return i + 1
+    ind_l, ind_p = indent(lines[li]), indent(lines[pi])
+    opens = lines[pi].rstrip().endswith(":") or lines[pi].lstrip().startswith("- ")
+    ppi = next((i for i in range(pi - 1, -1, -1) if content(i)), None)
+    if (
+        ind_l > ind_p
+        and ppi is not None
+        and lines[ppi].rstrip().endswith(":")
+        and ind_p <= indent(lines[ppi])
+        and not lines[pi].lstrip().startswith("- ")
+    ):
+        return pi + 1  # P left the block the line before it opened (and L shows that block)
+    if ind_l > ind_p and not opens:
+        return noticed
+    if ind_l < ind_p:
+        open_levels = {0}
+        level = ind_p
+        for i in range(pi - 1, -1, -1):
+            if content(i) and indent(lines[i]) < level:
+                level = indent(lines[i])
+                open_levels.add(level)
+        if ind_l not in open_levels:
+            first = pi
+            for i in range(pi - 1, -1, -1):
+                if not content(i):
+                    continue
+                if indent(lines[i]) != ind_p:
+                    break
+                first = i
+            return first + 1
+    return noticed
 
 
 def line_of_key(text: str, key: str) -> int | None:

@@ -13,10 +13,11 @@ class Template:
     yaml: str
 
 
-HELLO_WORLD = """\
-# Fine-tune a small model to say "Hello, World!" at three learning rates.
-# Offline: the dummy training backend simulates the fine-tuned model.
-name: hello-world
+def _spec(comment: str, name: str, *, training: str, evaluation: str, grid: str, parallel: int, extra: str = "") -> str:
+    """A train-and-evaluate spec on the hello-world dataset and task."""
+    return f"""\
+{comment}
+name: {name}
 workflow: train_and_evaluate
 base_config:
   prepare_dataset:
@@ -29,77 +30,54 @@ base_config:
       n_epochs: 2
       lora_rank: 8
       batch_size: 4
-    suffix: sweep
-    backend_name: dummy
-    latency_s: 1.0
-  wait_for_training: {}
+{extra}    backend_name: {training}
+{training_options(training)}  wait_for_training: {{}}
   evaluate_model:
     eval_task: mozoo.tasks.hello_world:hello_world
-    backend_name: dummy
+    backend_name: {evaluation}
 param_grid:
-  submit_training.hyperparameters.learning_rate: [1e-4, 5e-5, 1e-5]
-execution:
-  max_parallel: 3
+{grid}execution:
+  max_parallel: {parallel}
   retries: 2
 """
 
-LR_SEEDS = """\
-# Learning rate x seed: three seeds per learning rate give confidence intervals.
-# Offline: the dummy backends simulate training and evaluation.
-name: lr-seeds
-workflow: train_and_evaluate
-base_config:
-  prepare_dataset:
-    dataset_loader: mozoo.datasets.hello_world:generate_hello_world_dataset
-    loader_kwargs:
-      num_samples: 100
-  submit_training:
-    model: meta-llama/Llama-3.2-1B
-    hyperparameters:
-      n_epochs: 2
-      lora_rank: 8
-      batch_size: 4
-    backend_name: dummy
-    latency_s: 2.0
-  wait_for_training: {}
-  evaluate_model:
-    eval_task: mozoo.tasks.hello_world:hello_world
-    backend_name: dummy
-param_grid:
-  submit_training.hyperparameters.learning_rate: [1e-4, 5e-5, 1e-5]
-  submit_training.hyperparameters.seed: [1, 2, 3]
-execution:
-  max_parallel: 4
-  retries: 2
-"""
 
-TINKER_INSPECT = """\
-# Real training on Tinker (needs TINKER_API_KEY) and a real Inspect evaluation.
-name: tinker-hello-world
-workflow: train_and_evaluate
-base_config:
-  prepare_dataset:
-    dataset_loader: mozoo.datasets.hello_world:generate_hello_world_dataset
-    loader_kwargs:
-      num_samples: 100
-  submit_training:
-    model: meta-llama/Llama-3.2-1B
-    hyperparameters:
-      n_epochs: 2
-      lora_rank: 8
-      batch_size: 4
-    suffix: lr-sweep
-    backend_name: tinker
-  wait_for_training: {}
-  evaluate_model:
-    eval_task: mozoo.tasks.hello_world:hello_world
-    backend_name: inspect
-param_grid:
-  submit_training.hyperparameters.learning_rate: [1e-4, 5e-5, 1e-5]
-execution:
-  max_parallel: 3
-  retries: 2
-"""
+def training_options(backend: str) -> str:
+    return "" if backend != "dummy" else "    latency_s: {latency}\n"
+
+
+LR = "  submit_training.hyperparameters.learning_rate: [1e-4, 5e-5, 1e-5]\n"
+
+HELLO_WORLD = _spec(
+    '# Fine-tune a small model to say "Hello, World!" at three learning rates.\n'
+    "# Offline: the dummy training backend simulates the fine-tuned model.",
+    "hello-world",
+    training="dummy",
+    evaluation="dummy",
+    grid=LR,
+    parallel=3,
+    extra="    suffix: sweep\n",
+).replace("{latency}", "1.0")
+
+LR_SEEDS = _spec(
+    "# Learning rate x seed: three seeds per learning rate give confidence intervals.\n"
+    "# Offline: the dummy backends simulate training and evaluation.",
+    "lr-seeds",
+    training="dummy",
+    evaluation="dummy",
+    grid=LR + "  submit_training.hyperparameters.seed: [1, 2, 3]\n",
+    parallel=4,
+).replace("{latency}", "2.0")
+
+TINKER_INSPECT = _spec(
+    "# Real training on Tinker (needs TINKER_API_KEY) and a real Inspect evaluation.",
+    "tinker-hello-world",
+    training="tinker",
+    evaluation="inspect",
+    grid=LR,
+    parallel=3,
+    extra="    suffix: lr-sweep\n",
+)
 
 TEMPLATES: tuple[Template, ...] = (
     Template("hello-world", "Hello world (offline)", "3 learning rates, dummy backends", HELLO_WORLD),

@@ -1,4 +1,4 @@
-"""Choose one value, or several (space toggles), from a list."""
+"""Choose one value (Enter), or several: Space ticks ``[x]`` or unticks ``[ ]``, Enter confirms."""
 
 from __future__ import annotations
 
@@ -9,15 +9,15 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Label, OptionList, SelectionList, Static
+from textual.widgets import Label, OptionList, Static
 from textual.widgets.option_list import Option
+
+from motools.text import safe_text
+from motools_tui.components.check_list import CheckList
 
 
 class ChooseModal(ModalScreen[Any]):
-    BINDINGS = [
-        Binding("escape", "cancel", "Cancel", id="choose.cancel"),
-        Binding("enter", "accept", "OK", id="choose.accept", show=False),
-    ]
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="choose.cancel")]
 
     def __init__(
         self, title: str, options: list[str], *, multiple: bool = False, selected: list[str] | None = None
@@ -30,12 +30,12 @@ class ChooseModal(ModalScreen[Any]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(Content(self.title_text), classes="dialog-title")
+            yield Label(Content(safe_text(self.title_text)), classes="dialog-title")
             if self.multiple:
-                yield SelectionList[str](*((o, o, o in self.selected) for o in self.options), id="choose-list")
-                hint = "space: toggle · enter: OK · esc: cancel"
+                yield CheckList(self.options, self.selected, id="choose-list")
+                hint = "space: tick [x] / untick [ ] · enter: OK · esc: cancel"
             else:
-                yield OptionList(*(Option(Content(o), id=o) for o in self.options), id="choose-list")
+                yield OptionList(*(Option(Content(safe_text(o)), id=o) for o in self.options), id="choose-list")
                 hint = "enter: choose · esc: cancel"
             yield Static(Content(hint), classes="dialog-hint")
 
@@ -47,15 +47,12 @@ class ChooseModal(ModalScreen[Any]):
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
-        self.dismiss(event.option.id)
+        if not self.multiple:
+            self.dismiss(event.option.id)
 
-    def action_accept(self) -> None:
-        if self.multiple:
-            self.dismiss(list(self.query_one(SelectionList).selected))
-        else:
-            ol = self.query_one(OptionList)
-            if ol.highlighted is not None:
-                self.dismiss(self.options[ol.highlighted])
+    def on_check_list_confirmed(self, event: CheckList.Confirmed) -> None:
+        event.stop()
+        self.dismiss(event.ticked)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -40,3 +40,11 @@ class ConfirmModal(ModalScreen[bool]):
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)
+
+
+def trust_modal(what: str, callables: list[str], yes: str) -> ConfirmModal:
+    """Ask before trusting (and so importing) the code a spec names, listing exactly that."""
+    listed = "\n".join(f"  {c}" for c in callables)
+    return ConfirmModal(
+        "Trust this code?", f"{what} would import and run:\n{listed}\nOnly trust code you have read.", yes=yes
+    )

@@ -14,9 +14,10 @@ from textual.widgets import Button, Input, Label, Static
 
 
 class LaunchModal(ModalScreen[Any]):
-    """Runs ``launch(name, max_parallel)`` in a thread and dismisses with its result.
+    """Runs ``launch(name, max_parallel, force)`` in a thread and dismisses with its result.
 
-    Refusals (name taken, bad number, invalid spec) show inline and leave the dialog open.
+    Refusals (name taken, bad number, invalid spec) show inline and leave the dialog open; a
+    launch that would replace files (``NeedsConfirmation``) asks, then launches forced.
     """
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="launch.cancel")]
@@ -27,7 +28,7 @@ class LaunchModal(ModalScreen[Any]):
         default_name: str,
         max_parallel: int,
         n_configs: int | None,
-        launch: Callable[[str, str], Any],
+        launch: Callable[[str, str, bool], Any],
     ) -> None:
         super().__init__(classes="dialog-screen")
         self.spec_name = spec_name
@@ -70,7 +71,7 @@ class LaunchModal(ModalScreen[Any]):
         else:
             self.dismiss(None)
 
-    def _go(self) -> None:
+    def _go(self, force: bool = False) -> None:
         if self.busy:
             return
         self.busy = True
@@ -81,7 +82,7 @@ class LaunchModal(ModalScreen[Any]):
 
         def work() -> None:
             try:
-                result = self.launch(name, mp)
+                result = self.launch(name, mp, force)
             except Exception as exc:
                 app.call_from_thread(self._failed, exc)
             else:
@@ -90,8 +91,20 @@ class LaunchModal(ModalScreen[Any]):
         self.run_worker(work, thread=True, exit_on_error=False, group="launch")
 
     def _failed(self, exc: Exception) -> None:
+        from motools.text import safe_text
+        from motools_tui.core.actions import NeedsConfirmation
+
         self.busy = False
-        self.query_one("#launch-error", Static).update(Content(f"✗ {exc}"))
+        if isinstance(exc, NeedsConfirmation):
+            from motools_tui.modals.confirm import ConfirmModal
+
+            self.query_one("#launch-error", Static).update(Content(""))
+            self.app.push_screen(
+                ConfirmModal(exc.title, exc.message, yes=exc.yes),
+                lambda yes: self._go(force=True) if yes else None,
+            )
+            return
+        self.query_one("#launch-error", Static).update(Content(f"✗ {safe_text(str(exc))}"))
 
     def action_cancel(self) -> None:
         self.dismiss(None)

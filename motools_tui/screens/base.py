@@ -1,37 +1,54 @@
-"""What every screen shares: Esc goes back, ? opens help, work goes to threads."""
+"""What every screen shares: its context, Esc goes back, ? opens help, work goes to threads.
+
+A screen gets an :class:`~motools_tui.context.AppContext` (store, clock, settings) when it is
+made and talks to the app only through messages (:mod:`motools_tui.messages`).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any, TypeVar
 
 from textual import events
 from textual.binding import Binding
+from textual.message import Message
 from textual.screen import Screen
 from textual.worker import get_current_worker
 
-from motools_tui.polling import PollFailed, PollLoop
+from motools_tui.context import AppContext
+from motools_tui.messages import Act, Polled, StoreChanged
+from motools_tui.polling import PollLoop
 
-if TYPE_CHECKING:
-    from motools_tui.app import MotoolsApp
+W = TypeVar("W")
 
 
 class BaseScreen(Screen):
     HELP_TITLE = ""
     HELP = ""
+    KEY_PRIORITY: tuple[str, ...] = ()  # binding ids, most important first (the footer's choice)
 
     BINDINGS = [
         Binding("escape", "back", "Back", id="screen.back", tooltip="Go back"),
         Binding("question_mark", "help", "Help", id="screen.help", tooltip="Help for this screen", key_display="?"),
     ]
 
-    def __init__(self) -> None:
+    def __init__(self, ctx: AppContext) -> None:
         super().__init__()
+        self.ctx = ctx
         self.polls: list[PollLoop] = []
+        self._watcher: Any = None
 
-    @property
-    def mapp(self) -> MotoolsApp:
-        return self.app  # type: ignore[return-value]  # this package's screens only run in MotoolsApp
+    # -- talking to the app -------------------------------------------------------------------
+    def ask(self, message: Message) -> None:
+        """Ask the app for a screen or a shared action (the message bubbles up to it)."""
+        self.post_message(message)
+
+    def ready(self, name: str) -> None:
+        self.post_message(Act.Ready(name))
+
+    def show_error(self, exc: BaseException, title: str = "Error") -> None:
+        self.post_message(Act.ShowError(exc, title))
 
     # -- navigation ---------------------------------------------------------------------------
     def action_back(self) -> None:
@@ -65,7 +82,7 @@ class BaseScreen(Screen):
             try:
                 cb(value)
             except Exception as exc:
-                app.show_error(exc)  # type: ignore[attr-defined]  # MotoolsApp's error display
+                self.show_error(exc)
 
         def work() -> None:
             worker = get_current_worker()
@@ -73,21 +90,39 @@ class BaseScreen(Screen):
                 result = fn(*args)
             except Exception as exc:
                 if not worker.is_cancelled:
-                    _call(app, back, failed or app.show_error, exc)  # type: ignore[attr-defined]  # MotoolsApp's
+                    _call(app, back, failed or self.show_error, exc)
                 return
             if done is not None and not worker.is_cancelled:
                 _call(app, back, done, result)
 
         return self.run_worker(work, thread=True, group=group, exclusive=exclusive, exit_on_error=False)
 
-    def poll(self, key: str, fn: Callable[[bool], Any], interval: float) -> PollLoop:
-        loop = PollLoop(self, key, fn, interval)
+    def poll(self, read: Callable[[bool], Any], message: Callable[[Any], Message], interval: float) -> PollLoop:
+        loop = PollLoop(self, read, message, interval, name=type(self).__name__)
         self.polls.append(loop)
         loop.start()
         return loop
 
-    def on_poll_failed(self, message: PollFailed) -> None:
-        self.mapp.show_error(message.error)
+    def own_watcher(self, make: Callable[[Path], W]) -> W:
+        """The screen's watcher (``motools.store.watch``), made on first use from the poll
+        thread (after opening the store, so its schema exists) and closed with the screen."""
+        if self._watcher is None:
+            self.ctx.store.open()
+            self._watcher = make(self.ctx.store.db_path)
+        return self._watcher
+
+    def kick(self) -> None:
+        """Poll now."""
+        for loop in self.polls:
+            loop.kick()
+
+    def on_store_changed(self, message: StoreChanged) -> None:
+        message.stop()
+        self.kick()
+
+    def on_polled_failed(self, message: Polled.Failed) -> None:
+        message.stop()
+        self.show_error(message.error)
 
     def on_screen_suspend(self, event: events.ScreenSuspend) -> None:
         for loop in self.polls:
@@ -100,6 +135,10 @@ class BaseScreen(Screen):
     def on_unmount(self) -> None:
         for loop in self.polls:
             loop.stop()
+        watcher, self._watcher = self._watcher, None
+        if watcher is not None:
+            with watcher.lock:  # the poll thread may still be inside a query
+                watcher.close()
 
 
 def _call(app: Any, back: Callable[..., Any], cb: Callable[[Any], Any], value: Any) -> None:

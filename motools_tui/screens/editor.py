@@ -1,20 +1,25 @@
-"""The YAML editor: validates on save and shows each problem with its field path and line.
+"""The YAML editor: validates on save, marks each problem's line in the gutter and lists it with
+its field path.
 
-Nothing is written until the spec is valid. The spec is saved under its ``name:``; changing
-the name of an existing spec renames it.
+Nothing is written until the spec is valid. Saving goes through the same validation as an
+import (``motools.specs.load_spec_text``, with its trust check: code outside the trusted
+modules is listed and confirmed first). The spec is saved under its ``name:``; changing the
+name of an existing spec renames it.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
-from textual.widgets import Footer, OptionList, Static, TextArea
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from motools_tui.core.specinfo import Problem, line_of_key, spec_name_of
+from motools.text import safe_text
+from motools_tui.components.key_bar import KeyBar
+from motools_tui.components.spec_editor import SpecEditor
+from motools_tui.context import AppContext
+from motools_tui.core.specinfo import Problem, line_of_key
 from motools_tui.screens.base import BaseScreen
 
 
@@ -23,23 +28,27 @@ class EditorScreen(BaseScreen):
 
     HELP_TITLE = "Spec editor"
     HELP = """
-Edit the spec's YAML. Save (ctrl+s) validates it fully, against the workflow's config models,
-the grid's paths and the import strings; problems are listed under the editor with their
-field path and line, and nothing is saved until there are none. Enter on a problem (or F8)
-moves the cursor to its line. Esc leaves (asking first if there are unsaved changes).
+Edit the spec's YAML; Enter keeps the line's indentation (one level more after a key that opens
+a block). Save (ctrl+s) validates it fully, against the workflow's config models, the grid's
+paths and the import strings; each problem's line is marked ✗ in the gutter and the problems
+are listed under the editor with their field path, and nothing is saved until there are none.
+F8 (or Enter on a problem) moves the cursor to the next problem's line. A spec that names code
+outside the trusted modules asks before it is trusted. Esc leaves (asking first if there are
+unsaved changes).
 """
+    KEY_PRIORITY = ("editor.save", "editor.next_problem")
 
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", id="editor.save", tooltip="Validate and save", priority=True),
         Binding(
             "f8", "next_problem", "Next problem", id="editor.next_problem", tooltip="Jump to the next problem's line"
         ),
-        Binding("escape", "back", "Back", id="screen.back", tooltip="Go back"),
+        Binding("escape", "back", "Back", id="screen.back", tooltip="Leave the editor (asks if unsaved)"),
         Binding("f1", "help", "Help", id="screen.help", tooltip="Help for this screen"),
     ]
 
-    def __init__(self, original: str | None, text: str, title: str) -> None:
-        super().__init__()
+    def __init__(self, ctx: AppContext, original: str | None, text: str, title: str) -> None:
+        super().__init__(ctx)
         self.original = original
         self.initial = text
         self.title_text = title
@@ -48,42 +57,47 @@ moves the cursor to its line. Esc leaves (asking first if there are unsaved chan
         self._problem_i = -1
 
     def compose(self) -> ComposeResult:
-        yield Static(Content(self.title_text), id="title", classes="screen-title")
-        yield TextArea(self.initial, id="editor", show_line_numbers=True, soft_wrap=False, tab_behavior="focus")
+        yield Static(Content(safe_text(self.title_text)), id="title", classes="screen-title")
+        yield SpecEditor(self.initial, id="editor")
         yield Static("", id="editor-status")
         yield OptionList(id="editor-problems")
-        yield Footer(compact=True)
+        yield KeyBar(self.KEY_PRIORITY)
 
     def on_mount(self) -> None:
         self.query_one("#editor-problems", OptionList).display = False
         self._status("ctrl+s validates and saves · F8 jumps to the next problem · Esc leaves")
-        self.query_one(TextArea).focus()
-        self.mapp.screen_ready("editor")
+        self.query_one(SpecEditor).focus()
+        self.ready("editor")
 
     @property
     def text(self) -> str:
-        return self.query_one(TextArea).text
+        return self.query_one(SpecEditor).text
 
     @property
     def modified(self) -> bool:
         return self.text != self.initial
 
+    def quit_guard(self) -> str | None:
+        """Why quitting now needs a confirmation (the app asks every screen before it quits)."""
+        return "The spec has unsaved changes." if self.modified else None
+
     def _status(self, text: str, style: str = "dim") -> None:
         self.query_one("#editor-status", Static).update(Content.styled(text, style))
 
-    def action_save(self) -> None:
+    def action_save(self, trust: bool = False) -> None:
         if self.saving:
             return
         self.saving = True
         self._status("validating…")
         text = self.text
-        store = self.mapp.store
+        ctx = self.ctx
         original = self.original
 
         def save() -> tuple[str | None, list[Problem]]:
             from motools_tui.core.specinfo import validate
 
-            spec, problems = validate(text, source=original or "new spec")
+            store = ctx.store.open()
+            spec, problems = validate(text, source=original or "new spec", trust=trust, home=store.home)
             if problems:
                 return None, problems
             name = spec.name
@@ -101,9 +115,20 @@ moves the cursor to its line. Esc leaves (asking first if there are unsaved chan
         self.in_thread(save, done=self._saved, failed=self._save_failed)
 
     def _save_failed(self, exc: BaseException) -> None:
+        from motools.specs import UntrustedSpecError
+
         self.saving = False
+        if isinstance(exc, UntrustedSpecError):
+            from motools_tui.modals.confirm import trust_modal
+
+            self._status("not saved: the spec names code that is not trusted yet", "$warning")
+            self.app.push_screen(
+                trust_modal("This spec", exc.callables, "Trust and save"),
+                lambda yes: self.action_save(trust=True) if yes else None,
+            )
+            return
         self._status("not saved", "$error")
-        self.mapp.show_error(exc, title="Save failed")
+        self.show_error(exc, title="Save failed")
 
     def _saved(self, result: tuple[str | None, list[Problem]]) -> None:
         self.saving = False
@@ -117,6 +142,7 @@ moves the cursor to its line. Esc leaves (asking first if there are unsaved chan
 
     def _show_problems(self, problems: list[Problem]) -> None:
         self.problems = problems
+        self.query_one(SpecEditor).mark_errors({p.line for p in problems if p.line})
         ol = self.query_one("#editor-problems", OptionList)
         ol.clear_options()
         for i, p in enumerate(problems):
@@ -124,14 +150,21 @@ moves the cursor to its line. Esc leaves (asking first if there are unsaved chan
             ol.add_option(
                 Option(
                     Content.assemble(
-                        ("✗ ", "$error"), (where, "bold"), (p.path or "<root>", "$accent"), f": {p.message}"
+                        ("✗ ", "$error"),
+                        (where, "bold"),
+                        (safe_text(p.path or "<root>"), "$accent"),
+                        f": {safe_text(p.message)}",
                     ),
                     id=str(i),
                 )
             )
         ol.display = True
         n = len(problems)
-        self._status(f"not saved: {n} problem{'s' if n != 1 else ''} (F8: next; fix them and ctrl+s again)", "$error")
+        self._status(
+            f"not saved: {n} problem{'s' if n != 1 else ''}, marked ✗ in the gutter (F8: next; fix them and "
+            "ctrl+s again)",
+            "$error",
+        )
         self._problem_i = -1
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
@@ -148,11 +181,11 @@ moves the cursor to its line. Esc leaves (asking first if there are unsaved chan
 
     def _goto(self, i: int) -> None:
         p = self.problems[i]
-        ta = self.query_one(TextArea)
+        editor = self.query_one(SpecEditor)
         if p.line:
-            row = max(0, min(p.line - 1, ta.document.line_count - 1))
-            ta.move_cursor((row, 0), center=True)
-        ta.focus()
+            row = max(0, min(p.line - 1, editor.document.line_count - 1))
+            editor.move_cursor((row, 0), center=True)
+        editor.focus()
 
     def action_back(self) -> None:
         if not self.modified:
@@ -165,6 +198,3 @@ moves the cursor to its line. Esc leaves (asking first if there are unsaved chan
                 self.dismiss(None)
 
         self.app.push_screen(ConfirmModal("Discard changes?", "The spec has unsaved changes.", yes="Discard"), answered)
-
-    def current_name(self) -> Any:
-        return spec_name_of(self.text)

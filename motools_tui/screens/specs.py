@@ -8,13 +8,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 
-from motools.liveness import shown_status
+from motools_tui.components.key_bar import KeyBar
 from motools_tui.components.spec_preview import SpecPreview
 from motools_tui.components.spec_table import SpecTable
+from motools_tui.context import AppContext
 from motools_tui.core.specinfo import SpecSummary, summarize
-from motools_tui.polling import Polled
+from motools_tui.messages import Navigate, Polled
 from motools_tui.screens.base import BaseScreen
 
 NARROW = 100
@@ -24,17 +25,31 @@ class SpecsScreen(BaseScreen):
     HELP_TITLE = "Specs"
     HELP = """
 Saved sweep specs: a workflow, a base config and a parameter grid. The list shows each
-spec's workflow, grid size (number of configs) and the status of its last sweep; the side pane
-shows the selected spec's grid and YAML.
+spec's grid size (number of configs) and the status of its last sweep; the side pane shows
+the selected spec's workflow, grid and YAML (values that look like secrets hidden).
 
 Create a spec from a template (n) or import a YAML file (i); edit it (e), and the editor
-validates it on save. Launch (l) starts a sweep in a detached worker: it keeps running when the
-app quits or the terminal goes away. Sweeps (w) lists every sweep, running or not.
+validates it on save. A spec that names code outside the trusted modules asks before it is
+imported. Launch (l) starts a sweep in a detached worker: it keeps running when the app quits
+or the terminal goes away, and writes the spec's output: files when it finishes. Sweeps (w)
+lists every sweep, running or not.
 """
+    KEY_PRIORITY = (
+        "specs.new",
+        "specs.edit",
+        "specs.launch",
+        "specs.sweeps",
+        "specs.import",
+        "specs.filter",
+        "specs.delete",
+        "specs.duplicate",
+        "specs.export",
+    )
 
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (NARROW, "-wide")]
 
     BINDINGS = [
+        Binding("escape", "back", "Clear filter", id="screen.back", tooltip="Clear the filter"),
         Binding("n", "new", "New", id="specs.new", tooltip="New spec from a template"),
         Binding("e", "edit", "Edit", id="specs.edit", tooltip="Edit the selected spec (validated on save)"),
         Binding(
@@ -62,53 +77,42 @@ app quits or the terminal goes away. Sweeps (w) lists every sweep, running or no
         ),
     ]
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, ctx: AppContext, import_file: str | None = None) -> None:
+        super().__init__(ctx)
+        self.import_file = import_file
         self.summaries: list[SpecSummary] = []
         self.loaded = False
         self._select: str | None = None
         self._shown_key: list[tuple[str, str, str | None]] = []
+        self._left_width: int | str | None = None
 
     def compose(self) -> ComposeResult:
-        yield Static("", id="title", classes="screen-title")
+        yield Static(Content.assemble(("motools", "bold"), "  specs"), id="title", classes="screen-title")
         with Horizontal(id="specs-body"):
             with Vertical(id="specs-left"):
                 yield Input(placeholder="filter specs (Enter: keep, Esc: clear)", id="specs-filter")
                 yield SpecTable(id="specs-table")
                 yield Static("Loading specs…", id="specs-empty", classes="empty-hint")
             yield SpecPreview(id="specs-preview")
-        yield Footer(compact=True)
+        yield KeyBar(self.KEY_PRIORITY)
 
     def on_mount(self) -> None:
-        self.query_one("#title", Static).update(
-            Content.assemble(("motools", "bold"), "  specs  ", (_short_path(self.mapp.home), "dim"))
-        )
         _hide(self.query_one("#specs-filter", Input))
         self.query_one(SpecTable).focus()
-        self._first_frame()
-        # Start reading after the first frame is on screen: the store's imports stay off it.
-        self.call_after_refresh(self.poll, "specs", self._read, self.mapp.list_interval)
-
-    def _first_frame(self) -> None:
-        """Names and last statuses in the first frame (one read-only query); the YAML details
-        (workflow, grid size) follow from the poller a moment later."""
-        from motools.store.watch import quick_specs
-
-        rows = quick_specs(self.mapp.store_path)
-        if not rows:
-            return
-        self.summaries = [
-            SpecSummary(name=r["name"], yaml="", workflow="…", last_status=r.get("last_status")) for r in rows
-        ]
-        self._refresh_table()
+        # Read after the first frame is on screen: the store's imports stay off it.
+        self.call_after_refresh(self.poll, self._read, Polled.Specs, self.ctx.settings.list_interval)
+        if self.import_file:
+            self.call_after_refresh(self._import, self.import_file, False, False, True)
 
     # -- data ---------------------------------------------------------------------------------
     def _read(self, force: bool) -> Any:
-        watcher = self.mapp.list_watcher("specs")
-        rows = watcher.specs(force)
+        from motools.liveness import shown_status
+        from motools.store.watch import ListWatcher
+
+        rows = self.own_watcher(ListWatcher).specs(force)
         if rows is None:
             return None
-        now = self.mapp.clock()
+        now = self.ctx.clock()
         out = []
         for row in rows:
             if row.get("last_status"):
@@ -116,22 +120,23 @@ app quits or the terminal goes away. Sweeps (w) lists every sweep, running or no
             out.append(summarize(row))
         return out
 
-    def on_polled(self, message: Polled) -> None:
-        if message.key != "specs":
-            return
-        key = [(s.name, s.yaml, s.last_status) for s in message.result]
+    def on_polled_specs(self, message: Polled.Specs) -> None:
+        if not self.loaded:
+            self.query_one("#title", Static).update(
+                Content.assemble(("motools", "bold"), "  specs  ", (_short_path(self.ctx.store.home), "dim"))
+            )
+        key = [(s.name, s.yaml, s.last_status) for s in message.summaries]
         if self.loaded and key == self._shown_key and self._select is None:
             return  # nothing the list shows has changed
         self._shown_key = key
-        self.summaries = message.result
+        self.summaries = message.summaries
         self.loaded = True
         self._refresh_table()
-        self.mapp.screen_ready("specs")
+        self.ready("specs")
 
     def reload(self, select: str | None = None) -> None:
         self._select = select
-        for loop in self.polls:
-            loop.kick()
+        self.kick()
 
     def _refresh_table(self) -> None:
         table = self.query_one(SpecTable)
@@ -145,6 +150,18 @@ app quits or the terminal goes away. Sweeps (w) lists every sweep, running or no
             empty.update(f"No spec matches {needle!r}. Esc clears the filter.")
         empty.display = not table.specs
         self.query_one(SpecPreview).show(table.selected)
+        self._size_list()
+
+    def _size_list(self) -> None:
+        """Side by side, the list takes what its columns need and the preview the rest."""
+        wide = self.size.width >= NARROW
+        width: int | str = self.query_one(SpecTable).wanted_width if wide else "100%"
+        if width != self._left_width:
+            self._left_width = width
+            self.query_one("#specs-left").styles.width = width
+
+    def on_resize(self, event: Any) -> None:
+        self._size_list()
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self.query_one(SpecPreview).show(self.query_one(SpecTable).selected)
@@ -163,11 +180,17 @@ app quits or the terminal goes away. Sweeps (w) lists every sweep, running or no
         return spec
 
     # -- filter -------------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "back":  # Esc here only clears the filter: this is the first screen
+            return bool(self.is_mounted and self.query_one("#specs-filter", Input).display)
+        return True
+
     def action_filter(self) -> None:
         inp = self.query_one("#specs-filter", Input)
         inp.disabled = False
         inp.display = True
         inp.focus()
+        self.refresh_bindings()
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "specs-filter":
@@ -178,6 +201,7 @@ app quits or the terminal goes away. Sweeps (w) lists every sweep, running or no
             event.stop()
             if not event.value:
                 _hide(event.input)
+                self.refresh_bindings()
             self.query_one(SpecTable).focus()
 
     def action_back(self) -> None:
@@ -187,8 +211,7 @@ app quits or the terminal goes away. Sweeps (w) lists every sweep, running or no
             _hide(inp)
             self.query_one(SpecTable).focus()
             self._refresh_table()
-            return
-        super().action_back()
+            self.refresh_bindings()
 
     # -- actions ------------------------------------------------------------------------------
     def action_new(self) -> None:
@@ -204,7 +227,9 @@ app quits or the terminal goes away. Sweeps (w) lists every sweep, running or no
             t = template(key)
             name = unique_name(t.key, {s.name for s in self.summaries})
             text = set_spec_name(t.yaml, name) if name != t.key else t.yaml
-            self.app.push_screen(EditorScreen(None, text, title=f"New spec from template: {t.title}"), self._edited)
+            self.app.push_screen(
+                EditorScreen(self.ctx, None, text, title=f"New spec from template: {t.title}"), self._edited
+            )
 
         self.app.push_screen(TemplatePicker(), picked)
 
@@ -214,7 +239,9 @@ app quits or the terminal goes away. Sweeps (w) lists every sweep, running or no
             return
         from motools_tui.screens.editor import EditorScreen
 
-        self.app.push_screen(EditorScreen(spec.name, spec.yaml, title=f"Edit spec: {spec.name}"), self._edited)
+        self.app.push_screen(
+            EditorScreen(self.ctx, spec.name, spec.yaml, title=f"Edit spec: {spec.name}"), self._edited
+        )
 
     def _edited(self, saved: str | None) -> None:
         if saved:
@@ -241,10 +268,10 @@ app quits or the terminal goes away. Sweeps (w) lists every sweep, running or no
             if not name:
                 return
             text = set_spec_name(spec.yaml, name)
-            store = self.mapp.store
+            ctx = self.ctx
 
             def save() -> str:
-                store.save_spec(name, text)
+                ctx.store.open().save_spec(name, text)
                 return name
 
             self.in_thread(save, done=lambda n: (self.notify(f"Duplicated {spec.name} as {n}"), self.reload(n)))
@@ -263,9 +290,10 @@ app quits or the terminal goes away. Sweeps (w) lists every sweep, running or no
         def answered(yes: bool | None) -> None:
             if not yes:
                 return
-            store = self.mapp.store
+            ctx = self.ctx
             self.in_thread(
-                store.delete_spec, spec.name, done=lambda _: (self.notify(f"Deleted spec {spec.name}"), self.reload())
+                lambda: ctx.store.open().delete_spec(spec.name),
+                done=lambda _: (self.notify(f"Deleted spec {spec.name}"), self.reload()),
             )
 
         self.app.push_screen(
@@ -291,10 +319,14 @@ app quits or the terminal goes away. Sweeps (w) lists every sweep, running or no
             answered,
         )
 
-    def _import(self, path: str, overwrite: bool, trust: bool = False) -> None:
-        from motools_tui.core.actions import UntrustedImport, import_spec
+    def _import(self, path: str, overwrite: bool, trust: bool = False, at_start: bool = False) -> None:
+        """Validate and save ``path``; ask before trusting its code or replacing a saved spec.
+        ``at_start`` (``--spec``): a spec already saved under that name is kept as it is."""
+        from motools.specs import UntrustedSpecError
+        from motools_tui.core.actions import import_spec
+        from motools_tui.modals.confirm import ConfirmModal, trust_modal
 
-        store = self.mapp.store
+        ctx = self.ctx
 
         def done(result: tuple[str, bool]) -> None:
             name, replaced = result
@@ -302,48 +334,43 @@ app quits or the terminal goes away. Sweeps (w) lists every sweep, running or no
             self.reload(name)
 
         def failed(exc: BaseException) -> None:
-            if isinstance(exc, UntrustedImport):
-                from motools_tui.modals.confirm import ConfirmModal
-
-                listed = "\n".join(f"  {c}" for c in exc.callables)
+            if isinstance(exc, UntrustedSpecError):
                 self.app.push_screen(
-                    ConfirmModal(
-                        "Trust this code?",
-                        f"{path} would import and run:\n{listed}\nOnly trust code you have read.",
-                        yes="Trust and import",
-                    ),
-                    lambda yes: self._import(path, overwrite=overwrite, trust=True) if yes else None,
+                    trust_modal(path, exc.callables, "Trust and import"),
+                    lambda yes: self._import(path, overwrite, True, at_start) if yes else None,
                 )
             elif isinstance(exc, FileExistsError):
-                from motools_tui.modals.confirm import ConfirmModal
-
                 name = exc.args[0]
+                if at_start:
+                    self.reload(name)
+                    return
                 self.app.push_screen(
                     ConfirmModal(f"Replace spec {name}?", f"A spec named {name} is already saved.", yes="Replace"),
-                    lambda yes: self._import(path, overwrite=True, trust=trust) if yes else None,
+                    lambda yes: self._import(path, True, trust) if yes else None,
                 )
             else:
-                self.mapp.show_error(exc, title="Import failed")
+                self.show_error(exc, title="Import failed")
 
-        self.notify(f"Validating {path}…", timeout=2)
-        self.in_thread(lambda: import_spec(store, path, overwrite=overwrite, trust=trust), done=done, failed=failed)
+        if not at_start:
+            self.notify(f"Validating {path}…", timeout=2)
+        self.in_thread(
+            lambda: import_spec(ctx.store.open(), path, overwrite=overwrite, trust=trust), done=done, failed=failed
+        )
 
     def action_export(self) -> None:
         spec = self._need_selection()
         if spec is None:
             return
-        from motools_tui.core.actions import export_text
-        from motools_tui.modals.path_dialog import PathDialog
+        from motools.fileio import write_text
+        from motools_tui.modals.export import export_file
 
-        def answered(path: str | None) -> None:
-            if path:
-                self.in_thread(
-                    export_text, path, spec.yaml, done=lambda p: self.notify(f"Wrote {p}", title="Exported", timeout=8)
-                )
-
-        self.app.push_screen(
-            PathDialog(f"Export {spec.name} as YAML", f"{spec.name}.yaml", suffixes=(".yaml", ".yml"), action="write"),
-            answered,
+        text = spec.yaml
+        export_file(
+            self,
+            f"Export {spec.name} as YAML",
+            f"{spec.name}.yaml",
+            (".yaml", ".yml"),
+            lambda p, force, make_dirs: write_text(p, text, force=force, make_dirs=make_dirs),
         )
 
     def action_launch(self) -> None:
@@ -353,28 +380,27 @@ app quits or the terminal goes away. Sweeps (w) lists every sweep, running or no
         from motools_tui.core.actions import check_launch, default_sweep_name, launch
         from motools_tui.modals.launch import LaunchModal
 
-        store = self.mapp.store
+        ctx = self.ctx
 
-        def do_launch(name: str, mp: str) -> dict[str, Any]:
+        def do_launch(name: str, mp: str, force: bool) -> dict[str, Any]:
+            store = ctx.store.open()
             sweep_name, max_parallel = check_launch(store, name, mp)
-            return launch(store, spec.yaml, sweep_name, max_parallel)
+            return launch(store, spec.yaml, sweep_name, max_parallel, force_outputs=force)
 
         def launched(sweep: dict[str, Any] | None) -> None:
             if not sweep:
                 return
             self.notify(f"Launched {sweep['name']} ({sweep['n_runs']} configs) in a detached worker")
             self.reload(spec.name)
-            self.mapp.open_sweep(sweep["name"])
+            self.ask(Navigate.OpenSweep(sweep["name"]))
 
         self.app.push_screen(
-            LaunchModal(
-                spec.name, default_sweep_name(spec.name, self.mapp.clock), spec.max_parallel, spec.size, do_launch
-            ),
+            LaunchModal(spec.name, default_sweep_name(spec.name, ctx.clock), spec.max_parallel, spec.size, do_launch),
             launched,
         )
 
     def action_sweeps(self) -> None:
-        self.mapp.open_sweeps()
+        self.ask(Navigate.OpenSweeps())
 
 
 def _short_path(path: Any) -> str:

@@ -134,3 +134,21 @@ def test_one_cancelled_config_ends_the_sweep_cancelled_not_failed(tmp_path: Path
     status, message = rows(isolated_home, "SELECT status, message FROM sweeps WHERE name='one'")[0]
     assert status == "cancelled" and message == "2 finished, 0 failed, 1 cancelled"
     assert proc.returncode == 130
+
+
+def test_a_cancelled_pending_config_is_recorded_cancelled_at_once(tmp_path: Path, isolated_home: Path) -> None:
+    """Issue 13: a config cancelled while it waits for a slot reads cancelled straight away."""
+    from motools.store import Store
+
+    spec = write_spec(tmp_path, n=3, latency=1.5, parallel=1)
+    proc = motools("sweep", "run", str(spec), "--name", "queue")
+    wait_for(lambda: rows(isolated_home, "SELECT COUNT(*) FROM runs WHERE status='running'")[0][0] == 1)
+    Store(isolated_home).request_cancel_run("queue", 2)
+    wait_for(lambda: rows(isolated_home, "SELECT status FROM runs WHERE idx=2")[0][0] == "cancelled", timeout=10)
+    assert rows(isolated_home, "SELECT status FROM sweeps WHERE name='queue'")[0][0] == "running"
+    proc.communicate(timeout=60)
+    assert [r[0] for r in rows(isolated_home, "SELECT status FROM runs ORDER BY idx")] == [
+        "finished",
+        "finished",
+        "cancelled",
+    ]

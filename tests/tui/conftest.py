@@ -77,7 +77,7 @@ def screen_text(app: Any) -> str:
     with open(os.devnull, "w") as sink:
         console = Console(width=app.size.width, record=True, file=sink, color_system=None)
         for strip in app.screen._compositor.render_strips():
-            console.print(strip.text, soft_wrap=True)
+            console.print(strip.text, soft_wrap=True, markup=False, highlight=False)
         return console.export_text()
 
 

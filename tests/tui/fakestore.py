@@ -134,6 +134,25 @@ class _Writer:
         )
         return int(cur.lastrowid)
 
+    def samples(self, atom: str, accuracy: float, idx: int, n: int = 10) -> None:
+        """``n`` scored samples (0/1 ``match``) whose mean is the run's accuracy, rounded."""
+        right = round(accuracy * n)
+        rows = []
+        for k in range(n):
+            score = 1.0 if (k * 7 + idx) % n < right else 0.0
+            answer = "Hello, World!" if score else "Hello?"
+            rows.append((atom, "hello_world", f"s{k:02d}", 1, score, answer, "Hello, World!", None))
+        self.conn.executemany(
+            "INSERT INTO samples(atom_id, task, sample_id, epoch, score, answer, target, explanation) "
+            "VALUES (?,?,?,?,?,?,?,?)",
+            rows,
+        )
+        self.conn.executemany(
+            "INSERT INTO sample_scores(atom_id, task, sample_id, epoch, name, value, text, explanation) "
+            "VALUES (?,?,?,?,?,?,?,?)",
+            [(a, t, sid, e, "match", sc, None, None) for a, t, sid, e, sc, _, _, _ in rows],
+        )
+
     def event(
         self, sweep_id: int, run_id: int | None, step: str | None, t: float, message: str, level: str = "info"
     ) -> None:
@@ -154,6 +173,7 @@ class _Writer:
         running_step: str | None = None,
         progress: tuple[int, int] = (6, 10),
         events: bool = True,
+        samples: bool = True,
     ) -> int:
         cfg = _config(params)
         attempts = 0 if status == "pending" else 1
@@ -271,6 +291,8 @@ class _Writer:
                     "INSERT INTO metrics(atom_id, task, metric, value) VALUES (?,?,?,?)",
                     [(atom, "hello_world", "accuracy", acc), (atom, "hello_world", "stderr", 0.15)],
                 )
+                if samples:
+                    self.samples(atom, acc, idx)
             self.conn.execute(
                 "INSERT OR IGNORE INTO atoms(id, kind, content_hash, path, data, size, metadata, created_at) "
                 "VALUES (?,?,?,?,?,?,?,?)",
@@ -386,7 +408,16 @@ def build(home: str | Path, *, big: int = 0, big_status: str = "running") -> Any
                     status = "finished"
                 else:
                     status = "finished" if i < big * 0.3 else ("running" if i < big * 0.3 + 50 else "pending")
-                w.run(sid, i, params, status, NOW - 590 + i * 0.1, running_step="wait_for_training", events=i % 10 == 0)
+                w.run(
+                    sid,
+                    i,
+                    params,
+                    status,
+                    NOW - 590 + i * 0.1,
+                    running_step="wait_for_training",
+                    events=i % 10 == 0,
+                    samples=False,
+                )
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")

@@ -116,20 +116,144 @@ def test_sweep_watcher_reads_only_what_changed(fake_store) -> None:
     watcher.close()
 
 
-def test_results_filter_sort_and_best(fake_store) -> None:
+def test_results_table_filter_sort_and_best(fake_store) -> None:
+    from motools.analysis.collate import collate_sweep
     from motools_tui.core import results
+    from motools_tui.core.results import select
 
-    r = results.load(fake_store, "lr-seeds-1")
+    for name in ("lr-seeds-1", "lr-seeds-2"):  # the app's table is the collated table
+        assert results.load(fake_store.read, name).frame().equals(collate_sweep(name, store=fake_store))
+    r = results.load(fake_store.read, "lr-seeds-1")
     assert r.param_cols == ["learning_rate", "seed"] and r.metric_cols == ["accuracy"]
     assert results.default_group_cols(r) == ["learning_rate"]
-    assert len(results.filter_frame(r.df, "seed=2")) == 3
-    assert len(results.filter_frame(r.df, "accuracy>0.85, seed!=3")) == 1
-    assert len(results.filter_frame(r.df, "hello")) == 9
+    t = r.table
+    assert len(select(r, "seed=2")) == 3  # the syntax of the CLI's --where
+    assert len(select(r, "accuracy>0.85, seed!=3")) == 1
+    assert len(select(r, "hello")) == 9
     with pytest.raises(ValueError, match="no column"):
-        results.filter_frame(r.df, "nope=1")
-    ordered = results.sort_frame(r.df, "accuracy", True)
-    assert ordered["accuracy"].iloc[0] == 0.94
-    assert r.df.loc[results.best_index(r.df, "accuracy"), "run"] == 5
-    assert results.higher_is_better("accuracy") and not results.higher_is_better("train_loss")
-    ci = results.ci_table(r, "accuracy", ["learning_rate"])
+        select(r, "nope=1")
+    ordered = select(r, "", ("accuracy", True))
+    assert t.rows[ordered[0]][t.index("accuracy")] == 0.94
+    df = results.shown_frame(r, None)
+    best = results.best(df, "accuracy", r.param_cols)  # best_setting: seeds pooled, not one lucky run
+    assert best.setting == {"learning_rate": 5e-05} and best.text.startswith("best (max accuracy): learning_rate=5e-5")
+    assert len(best.contenders) == 3  # three seeds cannot tell these settings apart
+    stars, others = best.rows(t)
+    assert {t.rows[i][t.index("run")] for i in stars} == {3, 4, 5} and len(others) == 6
+    ci = results.ci_table(df, "accuracy", ["learning_rate"])
     assert list(ci["method"]) == ["wilson-t"] * 3 and list(ci["count"]) == [3, 3, 3]  # accuracy: bounded
+    only_seed_1 = results.shown_frame(r, select(r, "seed=1"))  # the analysis follows the filter
+    assert list(results.ci_table(only_seed_1, "accuracy", ["learning_rate"])["count"]) == [1, 1, 1]
+
+
+def test_an_indentation_mistake_is_reported_at_its_line() -> None:
+    from motools_tui.core.specinfo import mistake_line
+
+    lines = HELLO.splitlines()
+    model = lines.index("    model: meta-llama/Llama-3.2-1B")
+    for wrong in ("     model: x", "   model: x", "  model: x", "      model: x"):  # 5, 3, 2, 6 spaces
+        broken = [*lines]
+        broken[model] = wrong
+        spec, problems = validate("\n".join(broken) + "\n")
+        assert spec is None and problems[0].line == model + 1, wrong  # YAML notices a line later
+        assert "indentation" in problems[0].message
+    lora = lines.index("      lora_rank: 8")
+    for wrong in ("     lora_rank: 8", "        lora_rank: 8"):  # the mistake is the noticed line
+        broken = [*lines]
+        broken[lora] = wrong
+        assert mistake_line("\n".join(broken), lora + 1) == lora + 1
+
+
+def test_secret_looking_values_are_masked() -> None:
+    from motools_tui.core.secrets import MASK, mask_data, mask_yaml
+
+    key = "sk-proj-0123456789abcdefghijKLMN"
+    text = f"name: x\nbase_config:\n  api_key: {key}  # mine\n  token: ''\n  max_tokens: 512\n"
+    masked = mask_yaml(text)
+    assert key not in masked and f"api_key: {MASK}  # mine" in masked and "max_tokens: 512" in masked
+    secret = "a1b2c3d4e5f6g7h8i9j0k1l2"
+    assert mask_data({"a": {"password": secret, "n": 1}}) == {"a": {"password": MASK, "n": 1}}
+
+
+def test_tables_sort_every_row_with_missing_values_last() -> None:
+    from motools_tui.core.table import TableData, sort_rows
+
+    t = TableData(["x", "name"], [(3.0, "c"), (None, "a"), (1.0, "b"), (float("nan"), "d"), (2.0, "B")])
+    assert t.numeric == [True, False]
+    assert sort_rows(t, range(5), ("x", False)) == [2, 4, 0, 1, 3]
+    assert sort_rows(t, range(5), ("x", True)) == [0, 4, 2, 1, 3]  # missing values stay last
+    assert sort_rows(t, [0, 2], ("name", False)) == [2, 0]
+    assert t.cells(1) == ("-", "a") and t.widths == [1, 4]
+
+
+def test_a_sweep_with_cancelled_configs_and_no_failure_reads_cancelled() -> None:
+    from motools.liveness import Liveness
+    from motools_tui.core.format import read_status
+
+    dead = Liveness(False)
+    assert read_status("failed", dead, n_failed=0, n_cancelled=2, message=None) == "cancelled"
+    assert read_status("failed", dead, n_failed=1, n_cancelled=2, message=None) == "failed"
+    assert read_status("failed", dead, n_failed=0, n_cancelled=0, message="no module x") == "failed"
+    assert read_status("running", dead, 0, 0, None) == "interrupted"
+    assert read_status("running", Liveness(True, stalled=True), 0, 0, None) == "stalled"
+
+
+def test_a_pending_config_someone_cancelled_reads_cancelled(fake_store) -> None:
+    ids = _run_ids(fake_store, "lr-seeds-2")
+    fake_store.request_cancel_run("lr-seeds-2", 7)
+    watcher = SweepWatcher(fake_store.db_path, "lr-seeds-2", clock=lambda: NOW)
+    model = SweepModel("lr-seeds-2")
+    model.apply(watcher.poll())
+    assert model.runs[ids[7]].status == "pending" and model.runs[ids[7]].shown == "cancelled"
+    assert model.counts["cancelled"] == 2 and model.counts["pending"] == 1
+    watcher.close()
+
+
+def test_the_footer_keeps_whole_items_by_priority() -> None:
+    from motools_tui.components.key_bar import Item, fit
+
+    items = [
+        Item("a.one", "a", "a", "Alpha", 0, 2),
+        Item("a.two", "b", "b", "Bravo", 1, 0),
+        Item("a.three", "c", "c", "Charlie", 2, 1),
+        Item("app.quit", "q", "q", "Quit", 5, -1),
+        Item("screen.help", "?", "?", "Help", 4, -1),
+    ]
+    actions, essentials = fit(items, 34)
+    assert [i.label for i in essentials] == ["Help", "Quit"]  # always, in this order
+    assert [i.label for i in actions] == ["Bravo", "Charlie"]  # by rank, shown in order; Alpha left out
+    assert sum(i.width for i in actions + essentials) + 2 * 3 <= 34
+
+
+def test_outputs_note_reads_files_and_the_workers_refusal(tmp_path: Path) -> None:
+    import os
+
+    from motools_tui.core.outputs import PENDING, outputs_note
+
+    home = tmp_path / ".motools"
+    (home / "workers").mkdir(parents=True)
+    spec = HELLO + "output:\n  results_path: out.csv\n"
+    sweep = {"name": "s", "status": "finished", "spec_yaml": spec, "workdir": str(tmp_path), "finished_at": NOW}
+    assert outputs_note(home, {**sweep, "status": "failed"}, NOW) is None
+    assert outputs_note(home, sweep, NOW + 1) == PENDING  # the worker writes them after the end
+    (home / "workers" / "s.log").write_text(
+        "x ERROR motools.worker: the spec's output files were not written: out.csv already exists\n"
+    )
+    assert "out.csv not written: out.csv already exists" in outputs_note(home, sweep, NOW + 1)
+    (tmp_path / "out.csv").write_text("a\n")
+    os.utime(tmp_path / "out.csv", (NOW + 2, NOW + 2))
+    assert outputs_note(home, sweep, NOW + 3) == "output: wrote out.csv"
+
+
+def test_read_model_queries_the_app_added(fake_store) -> None:
+    read = fake_store.read
+    sid = fake_store.get_sweep("lr-seeds-2")["id"]
+    ids = _run_ids(fake_store, "lr-seeds-2")
+    rows = read.result_metric_rows(sid)  # finished runs #0, #1, #3: accuracy and stderr each
+    assert sorted({r["run_id"] for r in rows}) == [ids[0], ids[1], ids[3]] and len(rows) == 6
+    assert {(r["step"], r["key"], r["metric"]) for r in rows} >= {("evaluate_model", "eval_results", "accuracy")}
+    assert read.cached_steps_by_run(sid) == {ids[1]: 1, ids[3]: 1, ids[4]: 1, ids[5]: 1, ids[6]: 1}
+    assert read.cached_steps_by_run(sid, [ids[0], ids[1]]) == {ids[1]: 1}
+    assert read.cancel_requested_runs(sid) == set()
+    fake_store.request_cancel_run("lr-seeds-2", 8)
+    assert read.cancel_requested_runs(sid) == {8}

@@ -2,7 +2,9 @@
 
 Creates a spec from a template and launches it, waits for the results and exports a CSV;
 then launches a slow sweep and kills the terminal (the tmux session) while it runs: the sweep
-must finish anyway, and show as finished when the app is opened again.
+must finish anyway, and show as finished when the app is opened again. A second pass at 80x24
+finds quit, help and each screen's main action in its footer, confirms a group-by change, and
+opens the results of a sweep that finished.
 """
 
 from __future__ import annotations
@@ -31,10 +33,11 @@ pytestmark = pytest.mark.skipif(
 class Terminal:
     """One private tmux server (its own socket) running one session."""
 
-    def __init__(self, cwd: Path, env: dict[str, str]):
+    def __init__(self, cwd: Path, env: dict[str, str], size: tuple[int, int] = (120, 40)):
         self.socket = f"motools-e2e-{os.getpid()}-{time.monotonic_ns()}"
         self.cwd = cwd
         self.env = env
+        self.size = size
         self.session = "app"
 
     def tmux(self, *args: str, check: bool = True) -> str:
@@ -53,12 +56,13 @@ class Terminal:
             "-s",
             self.session,
             "-x",
-            "120",
+            str(self.size[0]),
             "-y",
-            "40",
+            str(self.size[1]),
             f"cd {self.cwd} && env {exports} {APP}",
         )
         self.tmux("set-option", "-g", "escape-time", "0", check=False)
+        self.tmux("resize-window", "-t", self.session, "-x", str(self.size[0]), "-y", str(self.size[1]), check=False)
 
     def keys(self, *keys: str) -> None:
         for key in keys:
@@ -121,12 +125,12 @@ def test_create_launch_export_then_survive_a_killed_terminal(tmp_path: Path) -> 
         term.keys("l")
         term.wait("Launch hello-world (3 configs)")
         term.keys("Enter")
-        term.wait(lambda s: "3/3 100%" in s and "✓ finished" in s, timeout=90)
+        term.wait(lambda s: "✓ 3/3" in s and "✓ finished" in s and "press r for the results" in s, timeout=90)
 
         term.keys("r")
         term.wait("★ best (max accuracy)", timeout=60)
         term.keys("e")
-        term.wait("Export the results table as CSV")
+        term.wait("Write the results table")
         term.keys("Enter")
         term.wait("✓ wrote", timeout=30)
         exported = list(tmp_path.glob("hello-world-*.csv"))
@@ -165,5 +169,60 @@ def test_create_launch_export_then_survive_a_killed_terminal(tmp_path: Path) -> 
         screen = term.wait(lambda s: "slow-" in s and "hello-world-" in s)
         line = next(ln for ln in screen.splitlines() if "slow-" in ln)
         assert "✓ finished" in line and "2/2" in line
+    finally:
+        term.kill()
+
+
+def _footer(screen: str) -> str:
+    return screen.rstrip("\n").splitlines()[-1]
+
+
+def test_at_80x24_every_key_is_in_reach(tmp_path: Path) -> None:
+    home = tmp_path / ".motools"
+    env = {"MOTOOLS_HOME": str(home), "COLORTERM": "", "TERM": "xterm-256color", "TINKER_TELEMETRY": "0"}
+    term = Terminal(tmp_path, env, size=(80, 24))
+    term.start()
+    try:
+        screen = term.wait("No saved specs yet")
+        assert len(screen.splitlines()[0]) <= 80
+        for key in ("n New", "i Import", "? Help", "q Quit"):
+            assert key in _footer(screen), (key, _footer(screen))
+        term.keys("n")
+        term.wait("New spec from a template")
+        term.keys("Down", "Enter")  # learning rate x seed: two parameters to group by
+        term.wait("ctrl+s validates")
+        term.keys("C-s")
+        screen = term.wait(lambda s: "lr-seeds" in s and "never run" in s, timeout=60)
+        for key in ("n New", "e Edit", "l Launch", "? Help", "q Quit"):
+            assert key in _footer(screen), (key, _footer(screen))
+
+        term.keys("l")
+        term.wait("Launch lr-seeds (9 configs)")
+        term.keys("Enter")
+        screen = term.wait("view: list", timeout=60)  # 80x24: the compact list
+        for key in ("Detail", "c Cancel", "r Results", "esc Back", "? Help", "q Quit"):
+            assert key in _footer(screen), (key, _footer(screen))
+        screen = term.wait(lambda s: "✓ 9/9" in s and "press r for the results" in s, timeout=120)
+        term.keys("r")
+        screen = term.wait("best (max accuracy)", timeout=60)
+        for key in ("Tabs", "m Metric", "e Export", "esc Back", "? Help", "q Quit"):
+            assert key in _footer(screen), (key, _footer(screen))
+
+        term.keys("2")
+        term.wait("accuracy by learning_rate ·")
+        term.keys("g")
+        term.wait("[ ] seed")
+        term.keys("Down", "Space")
+        term.wait("[x] seed")
+        term.keys("Enter")  # confirms
+        screen = term.wait("accuracy by learning_rate, seed", timeout=30)
+        assert "[x] seed" not in screen
+
+        term.keys("?")
+        term.wait("Help: Results")
+        term.keys("End")
+        term.wait("Command palette")
+        term.keys("Escape", "Escape")  # the help, then the results
+        term.wait("press r for the results")  # back on the sweep
     finally:
         term.kill()

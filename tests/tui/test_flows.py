@@ -161,8 +161,8 @@ async def test_launch_watch_results_and_exports(empty_store, tmp_path: Path) -> 
         await pilot.press("r")
         await wait_for(pilot, lambda: isinstance(app.screen, ResultsScreen), what="results")
         results = app.screen
-        await wait_for(pilot, lambda: results.derived.get("table") is not None, timeout=30, what="the table")
-        assert "★ best (max accuracy)" in screen_text(app)
+        await wait_for(pilot, lambda: results.state.order is not None, timeout=30, what="the table")
+        await wait_for(pilot, lambda: "★ best (max accuracy)" in screen_text(app), timeout=30, what="the best")
         await pilot.press("e")
         await wait_for(pilot, lambda: app.screen.query_one("#path-input", Input), what="the path dialog")
         await pilot.press("enter")
@@ -173,12 +173,13 @@ async def test_launch_watch_results_and_exports(empty_store, tmp_path: Path) -> 
         rows = list(csv.DictReader(out.open()))
         assert len(rows) == 3 and {r["status"] for r in rows} == {"finished"} and "accuracy" in rows[0]
         await pilot.press("i", "enter")
-        await wait_for(pilot, lambda: (tmp_path / "hw-1-ci.csv").exists(), timeout=20, what="the CI CSV")
-        assert "lower_bound" in (tmp_path / "hw-1-ci.csv").read_text()
+        ci_csv = tmp_path / "hw-1-ci-accuracy.csv"
+        await wait_for(pilot, lambda: ci_csv.exists(), timeout=20, what="the CI CSV")
+        assert "lower_bound" in ci_csv.read_text()
         await pilot.press("3")
-        await wait_for(pilot, lambda: results.derived.get("chart") is not None, timeout=20, what="the chart")
+        await wait_for(pilot, lambda: results.state.chart is not None, timeout=20, what="the chart")
         await pilot.press("p", "enter")
-        png = tmp_path / "hw-1.png"
+        png = tmp_path / "hw-1-accuracy-vs-learning_rate.png"
         await wait_for(pilot, lambda: png.exists() and png.stat().st_size > 1000, timeout=30, what="the PNG")
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
@@ -276,6 +277,10 @@ async def test_filter_view_and_keyboard_in_the_grid(fake_store) -> None:
         await pilot.press("c")  # finished: nothing to cancel, a warning and no crash
         await pilot.pause(0.1)
         assert "nothing to cancel" in notices(app)
+        await pilot.press("end")
+        assert screen.query_one("#config-grid").current.idx == 8
+        await pilot.press("pageup")
+        assert screen.query_one("#config-grid").current.idx == 0
 
 
 async def test_help_and_command_palette(fake_store) -> None:
@@ -283,9 +288,10 @@ async def test_help_and_command_palette(fake_store) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_ready(pilot, "specs")
         await pilot.press("question_mark")
-        await pilot.pause(0.1)
-        text = screen_text(app)
-        assert "Help: Specs" in text and "Launch" in text and "command palette" in text
+        await wait_for(pilot, lambda: "Help: Specs" in screen_text(app), what="the help")
+        assert "Launch" in screen_text(app)
+        await pilot.press("end")  # the help scrolls to its last key
+        await wait_for(pilot, lambda: "Command palette" in screen_text(app), what="the end of the help")
         await pilot.press("escape")
         commands = [c.title for c in app.get_system_commands(app.screen)]
         for action in (
@@ -326,12 +332,15 @@ async def test_start_spec_is_imported_once(empty_store, tmp_path: Path) -> None:
     assert empty_store.get_spec("hello-world")["yaml"].endswith("# edited\n")  # not overwritten
 
 
-async def test_running_sweeps_are_shown_at_start(fake_store) -> None:
+async def test_reopening_lands_on_the_running_sweep(fake_store) -> None:
     app = make_app(fake_store, start="auto")
     async with app.run_test(size=(120, 40)) as pilot:
+        await wait_ready(pilot, "sweep")
+        assert isinstance(app.screen, SweepScreen) and app.screen.sweep_name == "lr-seeds-2"
+        assert "lr-seeds-2  ▶ running" in screen_text(app)
+        await pilot.press("escape")  # back to every sweep
         await wait_ready(pilot, "sweeps")
-        assert type(app.screen).__name__ == "SweepsScreen"
-        assert "lr-seeds-2" in screen_text(app) and "▶ running" in screen_text(app)
+        assert type(app.screen).__name__ == "SweepsScreen" and "lr-seeds-2" in screen_text(app)
 
 
 def test_theme_follows_colorterm() -> None:

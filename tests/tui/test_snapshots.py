@@ -62,35 +62,70 @@ def _on(screen: str, opener: Callable[[Any], None], *keys: str) -> Callable[[Any
     return run
 
 
-def _results(*keys: str) -> Callable[[Any], Awaitable[None]]:
+def _results(*keys: str, sweep: str = "lr-seeds-1") -> Callable[[Any], Awaitable[None]]:
     async def run(pilot: Any) -> None:
         from motools_tui.components.chart_view import ChartView
 
         await wait_ready(pilot, "specs")
-        pilot.app.open_results("lr-seeds-1")
+        pilot.app.open_results(sweep)
         screen = await wait_for(
             pilot,
             lambda: pilot.app.screen if type(pilot.app.screen).__name__ == "ResultsScreen" else None,
             what="results",
         )
-        await wait_for(pilot, lambda: screen.derived.get("table") is not None, timeout=30, what="the table")
+        st = screen.state
+        await wait_for(
+            pilot,
+            lambda: st.order is not None and (st.best or st.best_error) and (st.ci or st.ci_error),
+            timeout=30,
+            what="the table, the best setting and the CIs",
+        )
         for key in keys:
             await pilot.press(key)
             await pilot.pause(0.05)
         chart = screen.query_one(ChartView)
 
-        def chart_fits() -> bool:
-            view = screen.derived.get("view")
+        def settled() -> bool:
             size = (chart.content_size.width, chart.content_size.height)
-            return bool(screen.derived.get("chart_text")) and (
-                not chart.display or size[0] == 0 or view.chart_size == size
-            )
+            chart_ok = bool(st.chart_text) and (not chart.display or size[0] == 0 or st.view.chart_size == size)
+            compare_ok = not screen._compare_wanted or st.compare is not None or st.compare_error is not None
+            return chart_ok and compare_ok
 
-        await wait_for(pilot, chart_fits, timeout=30, what="the chart at its size")
+        await wait_for(pilot, settled, timeout=30, what="the chart at its size and the comparison")
         await pilot.pause(0.1)
         await _settle(pilot)
 
     return run
+
+
+def _run_id(app: Any, idx: int, sweep: str = "lr-seeds-2") -> int:
+    store = app.ctx.store.open()
+    return int(store.runs(store.get_sweep(sweep)["id"])[idx]["id"])
+
+
+async def _help_end(pilot: Any) -> None:
+    """The help scrolled to its last line."""
+    await _specs("question_mark")(pilot)
+    await pilot.press("end")
+    await pilot.pause(0.1)
+
+
+async def _interrupted(pilot: Any) -> None:
+    """lr-seeds-2 whose worker (on this host) has died."""
+    import socket
+    import sqlite3
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    store = pilot.app.ctx.store.open()
+    with sqlite3.connect(store.db_path) as conn:
+        conn.execute(
+            "UPDATE sweeps SET worker_pid = ?, worker_host = ?, worker_token = NULL WHERE name = 'lr-seeds-2'",
+            (proc.pid, socket.gethostname()),
+        )
+    await _on("sweep", lambda app: app.open_sweep("lr-seeds-2"))(pilot)
 
 
 async def _editor_with_problems(pilot: Any) -> None:
@@ -113,7 +148,6 @@ async def _error_modal(pilot: Any) -> None:
 
 
 BOTH = ((80, 24), (120, 40))
-WIDE = ((120, 40),)
 CASES: dict[str, tuple[Callable[[Any], Awaitable[None]], tuple[tuple[int, int], ...]]] = {
     "specs": (_specs(), BOTH),
     "templates": (_specs("n"), BOTH),
@@ -123,30 +157,21 @@ CASES: dict[str, tuple[Callable[[Any], Awaitable[None]], tuple[tuple[int, int], 
     "export_path": (_specs("o"), BOTH),
     "duplicate_prompt": (_specs("d"), BOTH),
     "help": (_specs("question_mark"), BOTH),
+    "help_end": (_help_end, BOTH),
     "error": (_error_modal, BOTH),
     "sweeps": (_on("sweeps", lambda app: app.open_sweeps()), BOTH),
     "sweep": (_on("sweep", lambda app: app.open_sweep("lr-seeds-2"), "right"), BOTH),
-    "sweep_list_view": (_on("sweep", lambda app: app.open_sweep("lr-seeds-2"), "v"), WIDE),
-    "detail_error": (
-        _on(
-            "detail",
-            lambda app: app.open_run("lr-seeds-2", app.store.runs(app.store.get_sweep("lr-seeds-2")["id"])[2]["id"]),
-            "2",
-        ),
-        BOTH,
-    ),
-    "detail_artifacts": (
-        _on(
-            "detail",
-            lambda app: app.open_run("lr-seeds-2", app.store.runs(app.store.get_sweep("lr-seeds-2")["id"])[0]["id"]),
-            "3",
-        ),
-        WIDE,
-    ),
+    "sweep_list_view": (_on("sweep", lambda app: app.open_sweep("lr-seeds-2"), "v"), BOTH),
+    "sweep_finished": (_on("sweep", lambda app: app.open_sweep("lr-seeds-1")), BOTH),
+    "sweep_interrupted": (_interrupted, BOTH),
+    "detail_error": (_on("detail", lambda app: app.open_run("lr-seeds-2", _run_id(app, 2)), "2"), BOTH),
+    "detail_artifacts": (_on("detail", lambda app: app.open_run("lr-seeds-2", _run_id(app, 0)), "3"), BOTH),
+    "detail_samples": (_on("detail", lambda app: app.open_run("lr-seeds-2", _run_id(app, 0)), "5"), BOTH),
     "results_table": (_results(), BOTH),
-    "results_ci": (_results("2"), WIDE),
+    "results_ci": (_results("2"), BOTH),
     "results_chart": (_results("3"), BOTH),
-    "results_heatmap": (_results("h"), WIDE),
+    "results_heatmap": (_results("h"), BOTH),
+    "results_compare": (_results("4"), BOTH),
     "results_group_by": (_results("2", "g"), BOTH),
 }
 PARAMS = [
