@@ -12,8 +12,9 @@ A worker that dies fails only the steps it was running, with a
 :class:`~motools.errors.TransientError` naming it and how it ended (the runner retries them
 with backoff), and is replaced. The template leads a process group of its own (its workers
 join it), so a Ctrl-C in the driver's terminal reaches only the driver, which cancels cleanly;
-it stays in the driver's session, so the scheduler counts the sweep as one session. It exits when the driver's end of its stdin closes; workers exit when their socket closes; so
-killing the driver leaves none behind. The pool stops when the sweep's execution ends. Input
+it stays in the driver's session, so the scheduler counts the sweep as one session. It exits
+when the driver's end of its stdin closes and workers when their socket closes, so killing the
+driver leaves none behind. The pool stops when the sweep's execution ends. Input
 atoms are passed as paths (same machine); everything a step makes comes back to the driver,
 which writes the store.
 """
