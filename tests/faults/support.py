@@ -31,9 +31,9 @@ base_config:
     permanent_failure_rate: {permanent}
   evaluate_model:
     eval_task: mozoo.tasks.hello_world:hello_world
-    backend_name: dummy
     transient_failure_rate: {transient}
     permanent_failure_rate: {permanent}
+    backend_name: dummy
 param_grid:
   submit_training.hyperparameters.learning_rate: {lrs}
   submit_training.hyperparameters.seed: {seeds}
@@ -41,7 +41,6 @@ execution:
   max_parallel: {parallel}
   retries: {retries}
   retry_backoff_s: {backoff}
-  executor: {executor}
 """
 
 
@@ -71,8 +70,8 @@ def write_spec(
             permanent=permanent,
             retries=retries,
             backoff=backoff,
-            executor=executor or EXECUTOR,
         )
+        + f"  executor: {executor or EXECUTOR}\n"  # the execution section is the spec's last
     )
     return path
 
