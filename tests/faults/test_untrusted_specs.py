@@ -74,11 +74,12 @@ def test_mozoo_and_configured_modules_are_trusted(tmp_path: Path, isolated_home:
 def test_the_app_asks_before_importing_untrusted_code(tmp_path: Path, store, monkeypatch) -> None:
     import pytest
 
-    from motools_tui.core.actions import UntrustedImport, import_spec
+    from motools.specs import UntrustedSpecError
+    from motools_tui.core.actions import import_spec
 
     monkeypatch.syspath_prepend(str(tmp_path))
     spec = write_untrusted(tmp_path)
-    with pytest.raises(UntrustedImport) as info:
+    with pytest.raises(UntrustedSpecError) as info:  # the app asks, listing these
         import_spec(store, spec)
     package = spec.read_text().split("dataset_loader: ")[1].split(".data:")[0]
     assert info.value.callables == [f"{package}.data:loader"]
