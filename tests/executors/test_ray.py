@@ -160,14 +160,15 @@ def test_a_killed_driver_leaves_a_sweep_that_resume_finishes(ray_cluster: Cluste
     home = tmp_path / "home"
     driver = motools_popen("sweep", "run", str(spec), "--name", "r", "--quiet", home=home)
 
-    def evaluations() -> dict[int, float]:
-        return dict(
-            rows(
+    def evaluations() -> dict[int, tuple[float, int]]:
+        return {
+            idx: (finished_at, cached)
+            for idx, finished_at, cached in rows(
                 home,
-                "SELECT r.idx, s.finished_at FROM steps s JOIN runs r ON r.id = s.run_id "
+                "SELECT r.idx, s.finished_at, s.cached FROM steps s JOIN runs r ON r.id = s.run_id "
                 "WHERE s.name = 'evaluate_model' AND s.status = 'finished'",
             )
-        )
+        }
 
     wait_for(lambda: len(evaluations()) >= 2 or driver.poll() is not None, timeout=180)
     assert driver.poll() is None, driver.communicate()
@@ -179,7 +180,8 @@ def test_a_killed_driver_leaves_a_sweep_that_resume_finishes(ray_cluster: Cluste
     assert done.returncode == 0, done.stderr
     assert {s for (s,) in rows(home, "SELECT status FROM runs")} == {"finished"}
     after = evaluations()
-    assert len(after) == 6 and all(after[i] == t for i, t in before.items())  # finished ones were kept
+    # finished ones were kept, or served from the cache (never executed again: see step_executions)
+    assert len(after) == 6 and all(after[i] == t or after[i][1] == 1 for i, t in before.items())
     assert max(step_executions(home, "r").values()) == 1
     nodes = {n for (n,) in rows(home, "SELECT node FROM steps WHERE name = 'evaluate_model'")}
     assert nodes <= {ray_cluster.head_node, ray_cluster.gpu_node} and None not in nodes
