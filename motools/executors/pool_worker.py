@@ -24,6 +24,7 @@ import itertools
 import os
 import pickle
 import selectors
+import shutil
 import signal
 import socket
 import struct
@@ -64,6 +65,9 @@ def main(argv: list[str] | None = None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the driver cancels steps; a terminal's Ctrl-C is its own
     try:
         _template(socket_path, out)
+        # the driver is done or gone: its socket's private folder goes too (a killed driver
+        # could not remove it)
+        shutil.rmtree(os.path.dirname(socket_path), ignore_errors=True)
     except BaseException:
         import traceback
 
@@ -131,7 +135,10 @@ def _worker(socket_path: str) -> None:
     code = 0
     try:
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.connect(socket_path)
+        try:
+            sock.connect(socket_path)
+        except OSError:  # the pool was shut down before this worker got to start: nothing to do
+            os._exit(0)
         asyncio.run(serve(sock))
     except BaseException:
         import traceback

@@ -347,7 +347,11 @@ class ProcessPoolExecutor:
 
     async def _hello(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         """A worker connected: it says its pid first."""
-        message = await read_message(reader)
+        try:
+            message = await read_message(reader)
+        except asyncio.CancelledError:  # the pool shut down first (end normally: asyncio's
+            writer.close()  # stream callback in 3.11 logs a cancelled handler as an error)
+            return
         if not (isinstance(message, tuple) and message[:1] == ("ready",)) or self._template is None:
             writer.close()
             return
