@@ -160,7 +160,7 @@ class _Out:
         self.writer.write(frame(message))
 
 
-class _PipeChannel:
+class _SocketChannel:
     """A step's channel to the driver: notes go at once, questions wait for answers."""
 
     _seq = itertools.count()
@@ -192,7 +192,7 @@ async def _run(out: _Out, rid: int, request: Any, answers: dict, placement: Any)
     from motools.executors.remote import execute_request, sendable
 
     try:
-        result = await execute_request(request, _PipeChannel(out, rid, answers), placement)
+        result = await execute_request(request, _SocketChannel(out, rid, answers), placement)
     except asyncio.CancelledError:
         return  # the driver cancelled it and no longer waits for it
     except Exception as exc:  # a fault of this module, not of the step: still answer

@@ -5,7 +5,7 @@ function is found by importing the workflow again (``module:attribute`` plus the
 import paths) and must be the same code the driver hashed into the cache key. The step talks
 to a :class:`BufferedServices`, which keeps what it makes (atoms, evaluation results) for the
 :class:`StepResult` and passes log lines, progress and checkpoints to a :class:`Channel`: the
-driver's pipe for pool processes, a list returned with the result on Ray.
+driver's socket for pool processes, a list returned with the result on Ray.
 """
 
 from __future__ import annotations
