@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from motools.errors import SpecError
 from motools.names import NAME_RULE, check_name
@@ -38,6 +38,33 @@ class ExecutionSpec(_Strict):
     retries: int = Field(2, ge=0, le=100)
     retry_backoff_s: float = Field(0.5, ge=0, le=600, description="first retry delay; doubles each time")
     user: str | None = None
+    executor: Literal["local", "processes", "ray"] = Field(
+        "local", description="where steps that may leave the worker run: here, a process pool, or Ray"
+    )
+    workers: int | None = Field(None, ge=1, le=1024, description="processes: pool size (default: cores - 1)")
+    ray_address: str | None = Field(
+        None,
+        pattern=r"^\S+$",
+        description="ray: 'auto' (default: RAY_ADDRESS, a running cluster, else a new one), 'local' or 'host:port'",
+    )
+
+    @field_validator("executor")
+    @classmethod
+    def _executor_installed(cls, v: str) -> str:
+        from motools.executors.base import executor_problem
+
+        problem = executor_problem(v)
+        if problem:
+            raise ValueError(problem)
+        return v
+
+    @model_validator(mode="after")
+    def _options_fit(self) -> ExecutionSpec:
+        if self.workers is not None and self.executor != "processes":
+            raise ValueError(f"workers applies to executor 'processes' only (this spec's executor: {self.executor})")
+        if self.ray_address is not None and self.executor != "ray":
+            raise ValueError(f"ray_address applies to executor 'ray' only (this spec's executor: {self.executor})")
+        return self
 
 
 class ConfidenceIntervalSpec(_Strict):

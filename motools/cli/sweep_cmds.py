@@ -497,6 +497,21 @@ def _print_runs(store: Store, name: str) -> None:
     print(format_table(headers, rows))
 
 
+def _print_placements(placements: list[dict[str, Any]]) -> None:
+    """Where each step ran: host (and Ray node), executions and processes (issue 14)."""
+    by_step: dict[str, list[str]] = {}
+    for p in placements:
+        where = safe_text(p["host"]) + (f" node {safe_text(p['node'][:8])}" if p["node"] else "")
+        procs = p["processes"]
+        by_step.setdefault(p["name"], []).append(f"{where}: {p['n']} in {procs} process{'es' if procs != 1 else ''}")
+    if not by_step:
+        return
+    print("ran on:")
+    width = max(len(name) for name in by_step)
+    for name, places in by_step.items():
+        print(f"  {name:<{width}}  " + "; ".join(places))
+
+
 def cmd_show(args: argparse.Namespace) -> int:
     from motools.liveness import shown_status, worker_liveness
     from motools.store import open_store
@@ -542,6 +557,7 @@ def cmd_show(args: argparse.Namespace) -> int:
                 f"{safe_text(step)} {n}" + (f" ({c} from cache)" if c else "") for step, (n, c) in cached.items()
             )
         )
+    _print_placements(read.step_placements(sweep["id"]))
     print()
     _print_runs(store, args.name)
     atoms = read.atom_summaries(a["atom_id"] for a in read.result_atoms(sweep["id"]))

@@ -186,6 +186,16 @@ class ReadModel:
             )
         }
 
+    def step_placements(self, sweep_id: int) -> list[Row]:
+        """Where a sweep's step executions ran (cache hits left out): per step name, host and node
+        (a Ray node id, or None), how many executions and in how many processes, in step order."""
+        return self.rows(
+            "SELECT s.name, s.host, s.node, COUNT(*) AS n, COUNT(DISTINCT s.pid) AS processes "
+            "FROM steps s JOIN runs r ON r.id = s.run_id WHERE r.sweep_id = ? AND s.cached = 0 "
+            "AND s.host IS NOT NULL GROUP BY s.name, s.host, s.node ORDER BY MIN(s.idx), s.host, s.node",
+            (sweep_id,),
+        )
+
     # -- results ------------------------------------------------------------------------------
     def result_atoms(
         self, sweep_id: int, *, finished_runs_only: bool = False, run_ids: Iterable[int] | None = None

@@ -1,6 +1,6 @@
 """Workflows of cached steps, and sweeps of them over parameter grids."""
 
-from motools.workflow.base import Step, Workflow
+from motools.workflow.base import Step, StepResources, Workflow
 from motools.workflow.context import StepContext
 from motools.workflow.events import RunEvent, RunObserver, SweepControl
 from motools.workflow.grid import expand_grid
@@ -19,6 +19,7 @@ __all__ = [
     "RunObserver",
     "Step",
     "StepContext",
+    "StepResources",
     "StepState",
     "SweepControl",
     "SweepOutcome",

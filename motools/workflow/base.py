@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
+from motools.executors.base import StepResources
+
 if TYPE_CHECKING:
     from motools.atoms import Atom
     from motools.workflow.context import StepContext
@@ -23,6 +25,11 @@ class Step:
     By default the cache key covers the step function's source, so editing the step re-runs
     it; pin ``version`` (any string) to keep results across edits that do not change them,
     and change it when they do.
+
+    ``remote_ok`` lets an executor run the step away from the sweep's worker (a pool process,
+    a Ray node): the step then gets its input atoms and returns what it made, and must not
+    rely on state of the worker process or on durable mid-step checkpoints (see
+    ``docs/scaling.md``). Steps are local unless they say so.
     """
 
     name: str
@@ -32,6 +39,11 @@ class Step:
     outputs: tuple[str, ...] = ()
     version: str | None = None
     cache_ignore: tuple[str, ...] = ()  # config fields that do not change the result (poll intervals)
+    resources: StepResources = field(default_factory=StepResources)
+    remote_ok: bool = False
+    # Called once in each fresh process that will run this step (a pool process), with a config
+    # of the step, before any request arrives: import heavy modules here (Inspect, a task).
+    warmup: Callable[[Any], Any] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

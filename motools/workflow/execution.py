@@ -15,12 +15,14 @@ import traceback
 from dataclasses import dataclass, field
 
 from motools.errors import ClaimLost, StepFailed, StoreError
+from motools.executors.base import ExecutorSettings, make_executor
 from motools.status import Status
 from motools.store.db import Store
 from motools.store.records import SweepRecords
 from motools.store.writer import Fence, StoreWriter
 from motools.workflow.base import Workflow
 from motools.workflow.events import RunEvent, RunObserver
+from motools.workflow.handoff import Handoff
 from motools.workflow.lease import CANCEL_POLL_S, Lease
 from motools.workflow.plan import RunPlan
 from motools.workflow.runner import CachePolicy, Outputs, RetryPolicy, StepRunner
@@ -36,6 +38,7 @@ class ExecutionOptions:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     cache: CachePolicy = field(default_factory=CachePolicy)
     input_atoms: tuple[tuple[str, str], ...] = ()
+    executor: ExecutorSettings = field(default_factory=ExecutorSettings)
 
 
 class SweepExecution:
@@ -66,6 +69,7 @@ class SweepExecution:
 
     # -- lifecycle ----------------------------------------------------------------------------
     async def run(self) -> list[WorkflowState]:
+        executor = make_executor(self.options.executor)  # refuses a missing package before the claim
         claim = await self.lease.acquire()
         cache, checkpoints = await asyncio.to_thread(self._preload)
         self._writer = await asyncio.to_thread(
@@ -73,6 +77,8 @@ class SweepExecution:
         )
         records = self._records = SweepRecords(self._writer, self.sweep_id)
         services = WorkerServices(self.store, records, self.sweep_name, checkpoints)
+        paths = tuple(json.loads(self.sweep.get("import_paths") or "[]"))
+        handoff = Handoff(executor, self.workflow, services, records, paths)
         runner = StepRunner(
             self.workflow,
             records,
@@ -81,6 +87,7 @@ class SweepExecution:
             retry=self.options.retry,
             policy=self.options.cache,
             db_path=str(self.store.db_path),
+            handoff=handoff,
         )
         self.lease.start_heartbeat(self._lost_claim)
         states: list[WorkflowState | None] = [None] * len(self.plans)
@@ -89,12 +96,20 @@ class SweepExecution:
                 self.cancelled = True
                 records.event(None, None, "cancelled before it started: nothing ran")
             else:
-                records.event(None, None, f"sweep started: {len(self.plans)} runs, max_parallel {self.max_parallel}")
+                started = f"sweep started: {len(self.plans)} runs, max_parallel {self.max_parallel}"
+                records.event(None, None, f"{started}, executor {executor.name}")
                 # --rerun/--no-cache ask for new results: finished runs run again (cache hits aside).
                 forced = self.options.cache.forces_work
                 finished_before = {} if forced else await asyncio.to_thread(self._finished_states)
+                todo = [p for p in self.plans if p.run_id not in finished_before]
+                if todo:  # a pool starts (and imports what its steps need) while the first steps run here
+                    handoff.warm({s.name: getattr(todo[0].config, s.name) for s in self.workflow.steps})
                 await self._run_all(runner, services, states, finished_before)
         finally:
+            try:
+                await executor.shutdown()
+            except Exception:  # never let a pool or cluster hiccup hide how the sweep ended
+                log.exception("the %s executor did not shut down cleanly", executor.name)
             self.lease.release()
             await self._finish(states)
         return [s for s in states if s is not None and s.status == Status.FINISHED]

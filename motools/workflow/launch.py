@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from motools.atoms import canonical_json, content_hash
 from motools.errors import MotoolsError, SpecError
+from motools.executors.base import ExecutorSettings
 from motools.liveness import this_host
 from motools.status import Status
 from motools.store import Store, open_store
@@ -115,6 +116,7 @@ def spec_from_arguments(
     user: str | None,
     output: Any = None,
     input_atoms: Mapping[str, str] | None = None,
+    executor: ExecutorSettings | None = None,
 ) -> SweepSpec:
     """The spec a Python ``run_sweep`` call amounts to (stored, so the sweep can be resumed)."""
     from motools.specs import SweepSpec
@@ -126,10 +128,27 @@ def spec_from_arguments(
         workflow=workflow_ref(workflow),
         base_config=base.model_dump(mode="json", exclude_unset=True),
         param_grid=grid_for_spec(param_grid),
-        execution={"max_parallel": max_parallel, "retries": retries, "user": user, "retry_backoff_s": retry_backoff_s},
+        execution={
+            "max_parallel": max_parallel,
+            "retries": retries,
+            "user": user,
+            "retry_backoff_s": retry_backoff_s,
+            **_executor_fields(executor),
+        },
         output=output or {},
         input_atoms=dict(input_atoms or {}),
     )
+
+
+def _executor_fields(settings: ExecutorSettings | None) -> dict[str, Any]:
+    if settings is None or settings.name == "local":
+        return {}
+    fields: dict[str, Any] = {"executor": settings.name}
+    if settings.workers is not None:
+        fields["workers"] = settings.workers
+    if settings.ray_address is not None:
+        fields["ray_address"] = settings.ray_address
+    return fields
 
 
 # -- execute ------------------------------------------------------------------------------------
@@ -173,6 +192,7 @@ def prepare_execution(
         retry=RetryPolicy(spec.execution.retries, spec.execution.retry_backoff_s),
         cache=cache or CachePolicy(),
         input_atoms=tuple(spec.input_atoms.items()),
+        executor=ExecutorSettings.from_spec(spec.execution),
     )
     return SweepExecution(store, sweep, wf, plans, options, observer)
 
@@ -285,6 +305,9 @@ async def run_sweep(
     control: SweepControl | None = None,
     rerun: Sequence[str] = (),
     use_cache: bool = True,
+    executor: str = "local",
+    workers: int | None = None,
+    ray_address: str | None = None,
 ) -> list[WorkflowState]:
     """Run ``workflow`` for every combination in ``param_grid`` and return the successful states.
 
@@ -293,10 +316,15 @@ async def run_sweep(
     under ``$MOTOOLS_HOME`` or ``./.motools``) as they happen; failed runs are recorded with their
     error and skipped in the result. Re-running with the same ``name`` resumes that sweep (and
     runs only the configs that grid values added since).
+
+    ``executor`` says where steps that may leave this process run (``docs/scaling.md``):
+    ``"local"`` (here), ``"processes"`` (a pool of ``workers`` processes for CPU-heavy steps
+    such as Inspect evaluation) or ``"ray"`` (Ray tasks on the cluster at ``ray_address``).
     """
     from motools.names import check_name
 
     _check_arguments(max_parallel=max_parallel, retries=retries, retry_backoff_s=retry_backoff_s)
+    _check_executor(executor, workers)
     if name is not None:
         check_name(name, "sweep name")
     if spec_name is not None:
@@ -319,6 +347,7 @@ async def run_sweep(
         user=user,
         output=output,
         input_atoms=input_atoms,
+        executor=ExecutorSettings(executor, workers, ray_address),
     )
     recorded = await asyncio.to_thread(
         lambda: record_sweep(spec, name=sweep_name, store=store, max_parallel=max_parallel, workflow=wf)
@@ -365,6 +394,16 @@ def retry_count(store: Store, name: str) -> int:
         )
     counts = store.read.status_counts(sweep["id"])
     return sum(n for status, n in counts.items() if status != Status.FINISHED)
+
+
+def _check_executor(executor: Any, workers: Any) -> None:
+    from motools.executors.base import executor_problem
+
+    problem = executor_problem(executor) if isinstance(executor, str) else f"executor must be a name, got {executor!r}"
+    if problem:
+        raise MotoolsError(problem)
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+        raise ValueError(f"workers must be a whole number of at least 1, got {workers!r}")
 
 
 def _check_arguments(*, max_parallel: Any, retries: Any, retry_backoff_s: Any) -> None:

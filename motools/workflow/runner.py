@@ -25,6 +25,7 @@ from motools.store.records import SweepRecords
 from motools.workflow.base import Step, Workflow
 from motools.workflow.cache import step_cache_key
 from motools.workflow.context import StepContext
+from motools.workflow.handoff import Handoff
 from motools.workflow.plan import RunPlan
 from motools.workflow.services import WorkerServices
 from motools.workflow.state import StepState
@@ -75,8 +76,10 @@ class StepRunner:
         retry: RetryPolicy,
         policy: CachePolicy,
         db_path: str,
+        handoff: Handoff | None = None,
     ):
         self.workflow = workflow
+        self.handoff = handoff
         self.records = records
         self.services = services
         self.cache = cache
@@ -146,9 +149,7 @@ class StepRunner:
         attempt = 0
         while True:
             try:
-                atoms = {k: await self.services.load_atom(v) for k, v in inputs.items()}
-                result = await step.fn(ctx, step_config, atoms)
-                outputs = {k: (a.id if isinstance(a, Atom) else str(a)) for k, a in dict(result).items()}
+                outputs = await self._call(step, ctx, step_config, inputs)
                 undeclared = set(step.outputs) - set(outputs)
                 if undeclared:
                     raise RuntimeError(f"step {step.name!r} did not produce {sorted(undeclared)}")
@@ -174,6 +175,14 @@ class StepRunner:
         self.services.log(plan.run_id, step.name, f"{step.name} finished in {finished - started:.2f} s")
         await self.records.flush()
         return outputs
+
+    async def _call(self, step: Step, ctx: StepContext, step_config: BaseModel, inputs: dict[str, str]) -> Outputs:
+        """One attempt: on the sweep's executor if it takes the step, else here."""
+        if self.handoff is not None and self.handoff.takes(step):
+            return await self.handoff.run(step, ctx, step_config, inputs)
+        atoms = {k: await self.services.load_atom(v) for k, v in inputs.items()}
+        result = await step.fn(ctx, step_config, atoms)
+        return {k: (a.id if isinstance(a, Atom) else str(a)) for k, a in dict(result).items()}
 
     async def _give_up(
         self, plan: RunPlan, step: Step, idx: int, key: str, sstate: StepState, exc: Exception, started: float

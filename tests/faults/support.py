@@ -12,6 +12,10 @@ from pathlib import Path
 from typing import Any
 
 LONG = os.environ.get("MOTOOLS_FAULTS_LONG") == "1"
+# Every spec runs on this executor unless a test asks for another: `MOTOOLS_FAULTS_EXECUTOR=processes
+# make faults` runs the whole suite with evaluations in a process pool.
+EXECUTOR = os.environ.get("MOTOOLS_FAULTS_EXECUTOR", "local")
+EXECUTORS = ["local", "processes"]  # what the key fault tests run on in `make test`
 
 SPEC = """\
 name: {name}
@@ -27,6 +31,8 @@ base_config:
     permanent_failure_rate: {permanent}
   evaluate_model:
     eval_task: mozoo.tasks.hello_world:hello_world
+    transient_failure_rate: {transient}
+    permanent_failure_rate: {permanent}
     backend_name: dummy
 param_grid:
   submit_training.hyperparameters.learning_rate: {lrs}
@@ -50,6 +56,7 @@ def write_spec(
     permanent: float = 0.0,
     retries: int = 2,
     backoff: float = 0.01,
+    executor: str | None = None,
 ) -> Path:
     lrs = [round(1e-6 * 3**i, 12) for i in range(n_lr)]
     path.write_text(
@@ -64,6 +71,7 @@ def write_spec(
             retries=retries,
             backoff=backoff,
         )
+        + f"  executor: {executor or EXECUTOR}\n"  # the execution section is the spec's last
     )
     return path
 
@@ -119,3 +127,16 @@ def step_executions(home: Path, sweep: str) -> dict[tuple[int, str], int]:
     ):
         out[(idx, step)] = out.get((idx, step), 0) + 1
     return out
+
+
+def pool_pids(home: Path, driver_pid: int) -> set[int]:
+    """Pool processes that ran steps for the driver ``driver_pid`` (processes executor)."""
+    return {pid for (pid,) in rows(home, "SELECT DISTINCT pid FROM steps WHERE pid IS NOT NULL") if pid != driver_pid}
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True

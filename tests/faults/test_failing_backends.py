@@ -5,7 +5,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from tests.faults.support import motools_run, rows, write_spec
+import pytest
+
+from tests.faults.support import EXECUTORS, motools_run, rows, write_spec
+
+pytestmark = pytest.mark.parametrize("executor", EXECUTORS)
 
 
 def retry_events(home: Path) -> list[tuple[int, int, float]]:
@@ -21,21 +25,23 @@ def retry_events(home: Path) -> list[tuple[int, int, float]]:
     return out
 
 
-def test_transient_failures_are_retried_until_they_pass(tmp_path: Path) -> None:
-    spec = write_spec(tmp_path / "spec.yaml", latency=0, transient=0.4, retries=12, backoff=0.005)
+def test_transient_failures_are_retried_until_they_pass(tmp_path: Path, executor: str) -> None:
+    spec = write_spec(tmp_path / "spec.yaml", latency=0, transient=0.4, retries=12, backoff=0.005, executor=executor)
     home = tmp_path / ".motools"
     out = motools_run("sweep", "run", str(spec), "--name", "flaky", "--quiet", home=home)
     assert out.returncode == 0, out.stderr + out.stdout
     assert {s for (s,) in rows(home, "SELECT status FROM runs")} == {"finished"}
     retries = retry_events(home)
-    assert len(retries) >= 5  # 20 runs × 2 training calls at a 40 % failure rate
+    assert len(retries) >= 5  # 20 runs × 3 calls (2 training, 1 evaluation) at a 40 % failure rate
+    retried_steps = {step for (step,) in rows(home, "SELECT step FROM events WHERE message LIKE 'transient error%'")}
+    assert "evaluate_model" in retried_steps  # in the pool too, with the processes executor
     for _, attempt, delay in retries:  # exponential backoff with jitter in [0.5, 1.5) × base × 2^k
         base = 0.005 * 2 ** (attempt - 1)
         assert 0.5 * base - 1e-3 <= delay <= 1.5 * base + 1e-3
 
 
-def test_transient_failures_past_the_retry_limit_fail_the_run(tmp_path: Path) -> None:
-    spec = write_spec(tmp_path / "spec.yaml", n_lr=1, n_seeds=3, latency=0, transient=1.0, retries=2)
+def test_transient_failures_past_the_retry_limit_fail_the_run(tmp_path: Path, executor: str) -> None:
+    spec = write_spec(tmp_path / "spec.yaml", n_lr=1, n_seeds=3, latency=0, transient=1.0, retries=2, executor=executor)
     home = tmp_path / ".motools"
     out = motools_run("sweep", "run", str(spec), "--name", "hopeless", home=home)
     assert out.returncode == 1
@@ -44,8 +50,8 @@ def test_transient_failures_past_the_retry_limit_fail_the_run(tmp_path: Path) ->
     assert {n for (_, n, _) in retry_events(home)} == {1, 2}
 
 
-def test_permanent_failures_fail_at_once_and_retry_reruns_only_the_failed(tmp_path: Path) -> None:
-    spec = write_spec(tmp_path / "spec.yaml", latency=0, permanent=0.1, retries=5)
+def test_permanent_failures_fail_at_once_and_retry_reruns_only_the_failed(tmp_path: Path, executor: str) -> None:
+    spec = write_spec(tmp_path / "spec.yaml", latency=0, permanent=0.1, retries=5, executor=executor)
     home = tmp_path / ".motools"
     out = motools_run("sweep", "run", str(spec), "--name", "broken", home=home)
     assert out.returncode == 1

@@ -9,10 +9,22 @@ import time
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from motools.analysis import collate_sweep
 from motools.store import Store
-from tests.faults.support import LONG, motools_popen, motools_run, rows, step_executions, wait_for, write_spec
+from tests.faults.support import (
+    EXECUTORS,
+    LONG,
+    alive,
+    motools_popen,
+    motools_run,
+    pool_pids,
+    rows,
+    step_executions,
+    wait_for,
+    write_spec,
+)
 
 KILLS = 10 if LONG else 3
 
@@ -21,12 +33,15 @@ def finished(home: Path) -> int:
     return rows(home, "SELECT COUNT(*) FROM runs WHERE status='finished'")[0][0]
 
 
-def test_sigkill_at_random_moments_then_resume_until_done(tmp_path: Path) -> None:
-    spec = write_spec(tmp_path / "spec.yaml", n_lr=10, n_seeds=20, latency=0.1, parallel=10)
+@pytest.mark.parametrize("executor", EXECUTORS)
+def test_sigkill_at_random_moments_then_resume_until_done(tmp_path: Path, executor: str) -> None:
+    spec = write_spec(tmp_path / "spec.yaml", n_lr=10, n_seeds=20, latency=0.1, parallel=10, executor=executor)
     home = tmp_path / "killed"
     rng = random.Random(1234)
     finished_before_kill: dict[int, tuple[float, int]] = {}
     kills = 0
+    drivers: set[int] = set()  # the killed drivers, and pool processes that worked for them
+    orphans: set[int] = set()
     args = ["sweep", "run", str(spec), "--name", "k", "--quiet"]
     while True:
         proc = motools_popen(*args, home=home)
@@ -52,6 +67,8 @@ def test_sigkill_at_random_moments_then_resume_until_done(tmp_path: Path) -> Non
             os.kill(proc.pid, signal.SIGKILL)
             proc.wait()
             kills += 1
+            orphans.update(pool_pids(home, proc.pid) - drivers)
+            drivers.add(proc.pid)
             for idx, finished_at, attempts in rows(
                 home, "SELECT idx, finished_at, attempts FROM runs WHERE status='finished'"
             ):
@@ -61,6 +78,7 @@ def test_sigkill_at_random_moments_then_resume_until_done(tmp_path: Path) -> Non
         assert proc.returncode == 0, err
         break
     assert kills == KILLS
+    wait_for(lambda: not any(alive(p) for p in orphans), timeout=30)  # no pool process outlived its driver
     final = rows(home, "SELECT idx, status, finished_at, attempts FROM runs ORDER BY idx")
     assert len(final) == 200 and {r[1] for r in final} == {"finished"}
     for idx, _, finished_at, attempts in final:
@@ -78,7 +96,7 @@ def test_sigkill_at_random_moments_then_resume_until_done(tmp_path: Path) -> Non
     assert rows(home, "PRAGMA integrity_check")[0][0] == "ok"
 
     calm = tmp_path / "calm"
-    done = motools_run("sweep", "run", str(spec), "--name", "k", "--quiet", home=calm)
+    done = motools_run("sweep", "run", str(spec), "--name", "k", "--quiet", home=calm)  # same executor
     assert done.returncode == 0, done.stderr
     interrupted = collate_sweep("k", store=Store(home))
     uninterrupted = collate_sweep("k", store=Store(calm))

@@ -8,8 +8,10 @@ import socket
 import time
 from pathlib import Path
 
+import pytest
+
 from motools.liveness import STALE_AFTER_S, worker_alive, worker_liveness
-from tests.faults.support import motools_popen, motools_run, rows, wait_for, write_spec
+from tests.faults.support import EXECUTORS, alive, motools_popen, motools_run, pool_pids, rows, wait_for, write_spec
 
 
 def test_a_second_worker_for_a_running_sweep_is_refused(tmp_path: Path) -> None:
@@ -29,8 +31,9 @@ def test_a_second_worker_for_a_running_sweep_is_refused(tmp_path: Path) -> None:
     assert max(n for (n,) in rows(home, "SELECT attempts FROM runs")) == 1
 
 
-def test_two_resumes_at_the_same_moment_run_the_sweep_once(tmp_path: Path) -> None:
-    spec = write_spec(tmp_path / "spec.yaml", n_lr=2, n_seeds=3, latency=0.5, parallel=2)
+@pytest.mark.parametrize("executor", EXECUTORS)
+def test_two_resumes_at_the_same_moment_run_the_sweep_once(tmp_path: Path, executor: str) -> None:
+    spec = write_spec(tmp_path / "spec.yaml", n_lr=2, n_seeds=3, latency=0.5, parallel=2, executor=executor)
     home = tmp_path / ".motools"
     killed = motools_popen("sweep", "run", str(spec), "--name", "race", "--quiet", home=home)
     wait_for(lambda: rows(home, "SELECT COUNT(*) FROM runs WHERE status='running'")[0][0] >= 1)
@@ -46,13 +49,17 @@ def test_two_resumes_at_the_same_moment_run_the_sweep_once(tmp_path: Path) -> No
     assert {s for (s,) in rows(home, "SELECT status FROM runs")} == {"finished"}
 
 
-def test_a_dead_worker_shows_as_interrupted_and_resumable(tmp_path: Path) -> None:
-    spec = write_spec(tmp_path / "spec.yaml", n_lr=1, n_seeds=4, latency=1.0, parallel=1)
+@pytest.mark.parametrize("executor", EXECUTORS)
+def test_a_dead_worker_shows_as_interrupted_and_resumable(tmp_path: Path, executor: str) -> None:
+    spec = write_spec(tmp_path / "spec.yaml", n_lr=1, n_seeds=4, latency=1.0, parallel=1, executor=executor)
     home = tmp_path / ".motools"
     proc = motools_popen("sweep", "run", str(spec), "--name", "dead", "--quiet", home=home)
-    wait_for(lambda: rows(home, "SELECT COUNT(*) FROM runs WHERE status='running'")[0][0] >= 1)
+    wait_for(lambda: rows(home, "SELECT COUNT(*) FROM runs WHERE status='finished'")[0][0] >= 1)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
+    pool = pool_pids(home, proc.pid)
+    assert bool(pool) == (executor == "processes")
+    wait_for(lambda: not any(alive(p) for p in pool), timeout=30)  # no pool process outlives its driver
     listed = motools_run("sweep", "list", home=home)
     assert "interrupted" in listed.stdout
     resumed = motools_run("sweep", "resume", "dead", "--quiet", home=home)

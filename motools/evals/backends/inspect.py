@@ -123,6 +123,28 @@ class InspectEvalBackend:
         self.stats: dict[str, float] = {"eval_calls": 0, "evaluations": 0, "largest_batch": 0, "eval_seconds": 0.0}
         self._queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Queue] = weakref.WeakKeyDictionary()
 
+    def warm_up(self, task: str | None = None) -> None:
+        """Pay Inspect's one-time costs now, in a fresh process that will evaluate (a pool
+        process warming up): its import, the task's module, the ACP server module that
+        ``eval_async`` imports on first use (about 1 s of pydantic models here), the package
+        scan and the model database; the first evaluation then costs about what the others do."""
+        _prepare_inspect()
+        if task:
+            resolve_import(task)
+        try:
+            import inspect_ai.agent._acp.server  # noqa: F401  (a private module: skipped if it moves)
+        except ImportError:
+            pass
+        try:
+            from inspect_ai._util.package import packages_distributions
+
+            packages_distributions()
+        except (ImportError, TypeError):
+            pass
+        from inspect_ai.model import get_model_info
+
+        get_model_info("openai/gpt-4o")  # loads Inspect's model database (YAML files) once
+
     def preflight(self) -> list[str]:
         if importlib.util.find_spec("inspect_ai") is None:
             return ["inspect_ai is not installed (pip install inspect-ai)"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from motools.workflow.base import Step, Workflow
+from motools.workflow.base import Step, StepResources, Workflow
 from mozoo.workflows.train_and_evaluate.config import (
     EvaluateModelConfig,
     PrepareDatasetConfig,
@@ -18,6 +18,7 @@ from mozoo.workflows.train_and_evaluate.steps import (
     prepare_dataset,
     submit_training,
     wait_for_training,
+    warm_up_evaluation,
 )
 
 
@@ -54,7 +55,18 @@ train_and_evaluate_workflow = Workflow(
             ("trained_model",),
             cache_ignore=("poll_interval_s", "timeout_s"),
         ),
-        Step("evaluate_model", evaluate_model, EvaluateModelConfig, ("trained_model",), ("eval_results",)),
+        # CPU-heavy (Inspect spends ~25 ms of CPU per sample) and self-contained: executors may
+        # run it in a process pool or on a Ray node (docs/scaling.md)
+        Step(
+            "evaluate_model",
+            evaluate_model,
+            EvaluateModelConfig,
+            ("trained_model",),
+            ("eval_results",),
+            resources=StepResources(cpu_heavy=True),
+            remote_ok=True,
+            warmup=warm_up_evaluation,
+        ),
     ),
     import_path="mozoo.workflows.train_and_evaluate:train_and_evaluate_workflow",
     preflight=_preflight,

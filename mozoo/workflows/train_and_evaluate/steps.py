@@ -100,3 +100,11 @@ async def evaluate_model(ctx: StepContext, config: EvaluateModelConfig, inputs: 
     shown = ", ".join(f"{k}={v:.3f}" for k, v in result.metrics.items())
     ctx.log(f"{result.task}: {shown}")
     return {"eval_results": atom}
+
+
+def warm_up_evaluation(config: EvaluateModelConfig) -> None:
+    """Run once in a fresh process that will evaluate (a pool process): the backend's one-time
+    costs (Inspect's imports) are paid before the first request, while the sweep's first steps run."""
+    warm = getattr(get_eval_backend(config.backend_name), "warm_up", None)
+    if warm is not None:
+        warm(config.eval_task)
