@@ -1,5 +1,5 @@
 import sys
 
-from motools.cli.main import main
+from motools.cli import console
 
-sys.exit(main())
+sys.exit(console())

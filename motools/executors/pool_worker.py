@@ -79,6 +79,9 @@ def main(argv: list[str] | None = None) -> None:
 
 def _template(socket_path: str, out: int) -> None:
     """Read the driver's messages (warm, fork); report forks and exits; leave at end of stdin."""
+    from motools import heap
+
+    heap.own_process()
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_w, False)
     signal.set_wakeup_fd(wake_w)
@@ -106,6 +109,7 @@ def _template(socket_path: str, out: int) -> None:
 
                     warm_up(*message[1:])
                 elif message[0] == "fork":
+                    heap.settle()  # what the workers inherit stays shared, and out of their collections
                     pid = os.fork()
                     if pid == 0:
                         for fd in (0, out, wake_r, wake_w):

@@ -14,6 +14,7 @@ import logging
 import traceback
 from dataclasses import dataclass, field
 
+from motools import heap
 from motools.errors import ClaimLost, StepFailed, StoreError
 from motools.executors.base import ExecutorSettings, make_executor
 from motools.status import Status
@@ -104,6 +105,7 @@ class SweepExecution:
                 todo = [p for p in self.plans if p.run_id not in finished_before]
                 if todo:  # a pool starts (and imports what its steps need) while the first steps run here
                     handoff.warm({s.name: getattr(todo[0].config, s.name) for s in self.workflow.steps})
+                heap.settle_once("sweep start", collect=False)  # the spec's imports are done: keep GC off them
                 await self._run_all(runner, services, states, finished_before)
         finally:
             try:

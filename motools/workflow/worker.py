@@ -123,4 +123,7 @@ def _write_outputs(store: Store, name: str, force: bool) -> None:
 
 
 if __name__ == "__main__":
+    from motools import heap
+
+    heap.own_process()
     sys.exit(main())

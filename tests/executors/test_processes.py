@@ -9,6 +9,7 @@ reaches a step in the pool; killing the driver leaves no pool process behind.
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import signal
 from pathlib import Path
@@ -46,6 +47,9 @@ async def test_cpu_heavy_steps_run_in_the_pool_and_come_back_whole(store: Store)
     got = reports(states)
     pool_pids = {r["pid"] for r in got}
     assert os.getpid() not in pool_pids and 1 <= len(pool_pids) <= 2
+    # the template froze its warm heap before forking (kept shared, out of the workers' collections);
+    # the researcher's own process (this one, the driver) is left alone
+    assert all(r["frozen"] > 10_000 for r in got) and gc.get_freeze_count() == 0
     # inputs arrived whole (JSON, a 100 kB file), and an atom that is no input was fetched from the driver
     assert all(r["blob_ok"] and r["extra"] == r["x"] * 7 for r in got)
     sweep = store.read.sweep(states[0].sweep_name)

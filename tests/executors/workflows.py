@@ -10,6 +10,7 @@ its own process once (after saving a checkpoint), sleep until cancelled, or fail
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import signal
 from collections.abc import Mapping
@@ -89,6 +90,7 @@ async def probe(ctx: StepContext, config: ProbeConfig, inputs: Mapping[str, Atom
     report = {
         "x": seed["x"],
         "pid": os.getpid(),
+        "frozen": gc.get_freeze_count(),
         "blob_ok": blob == bytes([seed["x"] % 256]) * 100_000,
         "extra": extra["secret"],
         "resumed_from": resumed,

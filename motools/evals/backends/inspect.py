@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from motools import heap
 from motools.errors import MotoolsError
 from motools.evals.base import EvalRequest, EvalResult
 from motools.evals.scoring import metrics_of, sample_score
@@ -227,6 +228,7 @@ class InspectEvalBackend:
                 job.future.set_result(result_from_log(log))
             except Exception as exc:
                 job.future.set_exception(exc)
+        heap.settle_once("first evaluation")  # Inspect's lazy imports and caches are in place after a first evaluation
 
     async def _prepare(self, job: _Job) -> Any:
         """The request's own Task instance, bound to its model and tagged."""
