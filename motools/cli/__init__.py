@@ -6,9 +6,13 @@ from motools.cli.main import main
 def console() -> int:
     """The ``motools`` command: :func:`main` in a process of its own."""
     from motools import heap
+    from motools.store.db import close_stores
 
     heap.own_process()
-    return main()
+    try:
+        return main()
+    finally:
+        close_stores()
 
 
 __all__ = ["console", "main"]

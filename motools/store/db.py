@@ -14,6 +14,7 @@ import os
 import sqlite3
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -42,6 +43,8 @@ class Store:
             raise StoreError(f"{self.home}: cannot create the motools folder: {exc}") from exc
         check_before_open(self.db_path, self.atoms_dir)
         self._local = threading.local()
+        self._opened: list[tuple[weakref.ref[threading.Thread], sqlite3.Connection]] = []
+        self._opened_lock = threading.Lock()
         conn = self.conn
         try:
             migrate(conn)
@@ -58,17 +61,36 @@ class Store:
     @property
     def conn(self) -> sqlite3.Connection:
         """This thread's connection (sqlite3 connections are not shared across threads)."""
-        conn = getattr(self._local, "conn", None)
+        local = self._local
+        conn = getattr(local, "conn", None)
         if conn is None:
             conn = connect(self.db_path)
-            self._local.conn = conn
+            local.conn = conn
+            with self._opened_lock:
+                self._close_ended_threads()
+                self._opened.append((weakref.ref(threading.current_thread()), conn))
         return conn
 
+    def _close_ended_threads(self) -> None:
+        """Close the connections of threads that have ended (the list holds them open)."""
+        keep = []
+        for thread, conn in self._opened:
+            alive = thread()
+            if alive is not None and alive.is_alive():
+                keep.append((thread, conn))
+            else:
+                conn.close()
+        self._opened = keep
+
     def close(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
+        """Close every connection this store opened, whichever thread opened it (a later use
+        opens a new one). Closing them all is what lets the last one remove the write-ahead log,
+        whether or not the objects that held them were ever collected."""
+        with self._opened_lock:
+            opened, self._opened = self._opened, []
+            self._local = threading.local()
+        for _, conn in opened:
             conn.close()
-            self._local.conn = None
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -240,3 +262,17 @@ def open_store(home: str | os.PathLike[str] | None = None) -> Store:
             store = Store(path)
             _stores[path] = store
         return store
+
+
+def close_stores() -> None:
+    """Close every process-wide store's connections, before the process ends.
+
+    The last connection to close checkpoints the write-ahead log and removes it. motools' own
+    processes call this on their way out: they keep their long-lived heap away from the garbage
+    collector (:mod:`motools.heap`), which would otherwise have closed connections held in
+    reference cycles at exit.
+    """
+    with _stores_lock:
+        for store in _stores.values():
+            store.close()
+

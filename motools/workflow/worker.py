@@ -124,6 +124,11 @@ def _write_outputs(store: Store, name: str, force: bool) -> None:
 
 if __name__ == "__main__":
     from motools import heap
+    from motools.store.db import close_stores
 
     heap.own_process()
-    sys.exit(main())
+    try:
+        code = main()
+    finally:
+        close_stores()
+    sys.exit(code)
