@@ -275,4 +275,3 @@ def close_stores() -> None:
     with _stores_lock:
         for store in _stores.values():
             store.close()
-
