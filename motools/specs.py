@@ -249,6 +249,18 @@ def load_text(text: str, source: str | None = None) -> Any:
         raise SpecError([("", str(exc), exc.line)], source) from None
 
 
+def declared_executor(text: str) -> str | None:
+    """The ``execution.executor`` a spec's text names, read before the spec is validated (None if
+    it names none or cannot be read: validation then says why), so a pool can start early."""
+    try:
+        data = load_text(text)
+    except Exception:
+        return None
+    execution = data.get("execution") if isinstance(data, dict) else None
+    executor = execution.get("executor") if isinstance(execution, dict) else None
+    return executor if isinstance(executor, str) else None
+
+
 def parse_spec_text(
     text: str,
     *,
@@ -370,6 +382,7 @@ __all__ = [
     "ResolvedSpec",
     "SweepSpec",
     "UntrustedSpecError",
+    "declared_executor",
     "load_spec",
     "load_spec_text",
     "parse_spec",

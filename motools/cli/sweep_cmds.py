@@ -133,19 +133,26 @@ def _check_rerun(store: Store, name: str, args: argparse.Namespace) -> None:
         )
 
 
-def load_spec_arg(ref: str, trust: bool = False) -> tuple[Any, Path | None]:
-    """A spec from a file path, or from the store by name; either is held to the trusted modules."""
+def load_spec_arg(ref: str, trust: bool = False, *, early_pool: bool = False) -> tuple[Any, Path | None]:
+    """A spec from a file path, or from the store by name; either is held to the trusted modules.
+    With ``early_pool``, a spec that asks for the ``processes`` executor starts its pool before
+    it is validated."""
     from motools.errors import MotoolsError
-    from motools.specs import load_spec, load_spec_text
+    from motools.specs import load_spec_text, read_spec_file
     from motools.store import open_store
+    from motools.workflow.launch import start_pool_early
 
     path = Path(ref)
     if path.suffix in (".yaml", ".yml") or path.exists():
-        return load_spec(path, trust=trust), path
-    row = open_store().get_spec(ref)
-    if row is None:
-        raise MotoolsError(f"{ref!r} is neither a spec file nor a saved spec; see 'motools spec list'")
-    return load_spec_text(row["yaml"], source=f"saved spec {ref!r}", trust=trust), None
+        text, source, origin = read_spec_file(path), str(path), path
+    else:
+        row = open_store().get_spec(ref)
+        if row is None:
+            raise MotoolsError(f"{ref!r} is neither a spec file nor a saved spec; see 'motools spec list'")
+        text, source, origin = row["yaml"], f"saved spec {ref!r}", None
+    if early_pool:
+        start_pool_early(text)
+    return load_spec_text(text, source=source, trust=trust, origin=origin), origin
 
 
 class _Reporter:
@@ -263,7 +270,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from motools.workflow.launch import detach_sweep, execute_sweep, record_sweep
 
     _check_parallel(args.max_parallel)
-    spec, origin = load_spec_arg(args.spec, trust=args.trust)
+    spec, origin = load_spec_arg(args.spec, trust=args.trust, early_pool=not args.detach)
     check_outputs(spec.output, force=args.force)
     store = open_store()
     recorded = record_sweep(spec, name=args.name, store=store, max_parallel=args.max_parallel, origin=origin)
@@ -378,10 +385,12 @@ def cmd_compare(args: argparse.Namespace) -> int:
 def cmd_resume(args: argparse.Namespace) -> int:
     from motools.store import open_store
     from motools.store.sweeps import prepare_to_run
-    from motools.workflow.launch import detach_sweep, execute_sweep
+    from motools.workflow.launch import detach_sweep, execute_sweep, start_pool_early
 
     _check_parallel(args.max_parallel)
     store = open_store()
+    if not args.detach:
+        start_pool_early(store.get_sweep(args.name)["spec_yaml"])
     _check_rerun(store, args.name, args)
     sweep = prepare_to_run(store, args.name, max_parallel=args.max_parallel)
     if args.detach:

@@ -104,7 +104,11 @@ def _template(socket_path: str, out: int) -> None:
                 size = HEADER.unpack_from(buffer)[0]
                 message = pickle.loads(buffer[HEADER.size : HEADER.size + size])
                 buffer = buffer[HEADER.size + size :]
-                if message[0] == "warm":
+                if message[0] == "preload":
+                    from motools.executors.remote import preload
+
+                    preload()
+                elif message[0] == "warm":
                     from motools.executors.remote import warm_up
 
                     warm_up(*message[1:])

@@ -1,11 +1,12 @@
 """The ``processes`` executor: CPU-heavy steps run in a pool of local worker processes.
 
 Inspect's evaluation loop is CPU-bound inside one Python process; a pool spreads evaluations
-over the machine's cores. The pool starts when the sweep starts running: a template process
-(:mod:`motools.executors.pool_worker`) imports the workflow and runs its steps' ``warmup``
-(Inspect's imports) once, while the first steps run in the driver, then forks ``workers``
-processes that start warm. Each runs several steps at a time on its own event loop, so requests
-that reach it together are batched into one ``eval_async`` as in the worker. Requests go to
+over the machine's cores. A template process (:mod:`motools.executors.pool_worker`) starts
+early (:func:`start_early`, before the command validates the spec) or with the sweep; it
+imports the workflow and runs its steps' ``warmup`` (Inspect's imports) once, while the first
+steps run in the driver, then forks ``workers`` processes that start warm. Each runs several
+steps at a time on its own event loop, so requests that reach it together are batched into one
+``eval_async`` as in the worker. Requests go to
 the process with the fewest steps in flight; workers talk to the driver over a Unix socket.
 
 A worker that dies fails only the steps it was running, with a
@@ -28,6 +29,7 @@ import logging
 import os
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 from collections import deque
@@ -193,6 +195,87 @@ class _PoolProcess:
             await asyncio.shield(self._reader)
 
 
+# -- starting early ---------------------------------------------------------------------------
+_early: tuple[subprocess.Popen[bytes], str] | None = None
+
+
+def start_early() -> None:
+    """Start the pool's template now, before the sweep's spec is validated.
+
+    The command and a sweep's worker call this as soon as they read ``executor: processes``:
+    the template then pays Inspect's imports (motools' own dependencies, never the sweep's
+    code, which it imports only once the spec is validated and trusted) on another core while
+    the driver validates the spec, and the sweep's executor adopts it. Never adopted (the spec
+    is refused, nothing is left to run), it leaves when this process does.
+    """
+    global _early
+    if _early is not None and _early[0].poll() is None:
+        return
+    folder = tempfile.mkdtemp(prefix="motools-pool-")
+    try:
+        popen = subprocess.Popen(
+            [sys.executable, "-P", "-m", "motools.executors.pool_worker", os.path.join(folder, "s")],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            process_group=0,  # as in _Template.start
+            env=_child_env(),
+        )
+        assert popen.stdin is not None
+        popen.stdin.write(frame(("preload",)))
+        popen.stdin.flush()
+    except OSError as exc:  # no process now: the executor starts one when the sweep does
+        log.debug("the process pool could not start early: %s", exc)
+        shutil.rmtree(folder, ignore_errors=True)
+        return
+    _early = (popen, folder)
+
+
+def _take_early() -> tuple[subprocess.Popen[bytes], str] | None:
+    global _early
+    early, _early = _early, None
+    if early is not None and early[0].poll() is not None:
+        return None
+    return early
+
+
+class _PipeWriter:
+    """The stdin of a template started early: a blocking pipe, written a few hundred bytes at a time."""
+
+    def __init__(self, fh: Any):
+        self._fh = fh
+
+    def write(self, data: bytes) -> None:
+        try:
+            self._fh.write(data)
+            self._fh.flush()
+        except (BrokenPipeError, ValueError):  # it died: its reader reports how
+            self.close()
+
+    def is_closing(self) -> bool:
+        return bool(self._fh.closed)
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self._fh.close()
+
+
+class _EarlyProcess:
+    """A template started early, seen as the :class:`asyncio.subprocess.Process` it stands for."""
+
+    def __init__(self, popen: subprocess.Popen[bytes], stdout: asyncio.StreamReader):
+        self._popen = popen
+        self.pid = popen.pid
+        self.stdin = _PipeWriter(popen.stdin)
+        self.stdout = stdout
+
+    @property
+    def returncode(self) -> int | None:
+        return self._popen.poll()
+
+    async def wait(self) -> int:
+        return await asyncio.to_thread(self._popen.wait)
+
+
 class _Template:
     """The process that warms up once and forks the pool's workers; it reports their exits."""
 
@@ -218,6 +301,16 @@ class _Template:
             env=_child_env(),
         )
         self._reader = asyncio.create_task(self._read(), name=f"motools-pool-template-{self.proc.pid}")
+        if warm is not None:
+            self._send(warm)
+
+    async def adopt(self, popen: subprocess.Popen[bytes], warm: tuple[Any, ...] | None) -> None:
+        """Take over a template started early (:func:`start_early`)."""
+        stdout = asyncio.StreamReader()
+        loop = asyncio.get_running_loop()
+        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(stdout), popen.stdout)
+        self.proc = _EarlyProcess(popen, stdout)  # type: ignore[assignment]  # the same interface
+        self._reader = asyncio.create_task(self._read(), name=f"motools-pool-template-{popen.pid}")
         if warm is not None:
             self._send(warm)
 
@@ -329,13 +422,18 @@ class ProcessPoolExecutor:
             self._lock = asyncio.Lock()
         async with self._lock:
             try:
+                early = None
                 if self._server is None:
-                    self._folder = tempfile.mkdtemp(prefix="motools-pool-")
+                    early = _take_early()
+                    self._folder = early[1] if early else tempfile.mkdtemp(prefix="motools-pool-")
                     path = os.path.join(self._folder, "s")
                     self._server = await asyncio.start_unix_server(self._hello, path)
                 if self._template is None or self._template.dead:
                     self._template = _Template(os.path.join(self._folder or "", "s"))
-                    await self._template.start(self._warm)
+                    if early is not None:
+                        await self._template.adopt(early[0], self._warm)
+                    else:
+                        await self._template.start(self._warm)
                 self._procs = [p for p in self._procs if not p.dead]
                 while len(self._procs) < self.size:
                     proc = _PoolProcess()
@@ -376,4 +474,4 @@ class ProcessPoolExecutor:
             shutil.rmtree(self._folder, ignore_errors=True)
 
 
-__all__ = ["ProcessPoolExecutor"]
+__all__ = ["ProcessPoolExecutor", "start_early"]

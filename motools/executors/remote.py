@@ -160,6 +160,20 @@ def find_step(request: StepRequest) -> Step:
     return step
 
 
+def preload() -> None:
+    """Before the sweep's spec is validated: the one-time imports of motools' own evaluation
+    backends (Inspect's), never the sweep's code. A failure is only reported."""
+    from motools.evals.base import eval_backend_names, get_eval_backend
+
+    for name in eval_backend_names():
+        try:
+            warm = getattr(get_eval_backend(name), "warm_up", None)
+            if warm is not None:
+                warm(None)
+        except Exception:
+            traceback.print_exc()
+
+
 def warm_up(workflow: str, import_paths: tuple[str, ...], configs: dict[str, dict[str, Any]]) -> None:
     """Import the workflow and run the ``warmup`` of each step this process will run (imports of
     Inspect, a task...), before requests arrive. A failure here is only reported: the step's own
@@ -224,6 +238,7 @@ __all__ = [
     "execute_request",
     "find_step",
     "materialize",
+    "preload",
     "sendable",
     "this_placement",
     "warm_up",

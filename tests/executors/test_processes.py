@@ -12,6 +12,8 @@ import asyncio
 import gc
 import os
 import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -265,3 +267,46 @@ def test_the_evaluation_warm_up_loads_inspect_and_the_task_before_any_request() 
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert json.loads(out.stdout.strip().splitlines()[-1]) == [False, True, True]
+
+
+async def test_a_pool_started_early_is_the_one_the_sweep_uses(store: Store) -> None:
+    from motools.executors import processes
+
+    processes.start_early()  # what the command does on reading "executor: processes"
+    template = processes._early[0].pid if processes._early else None
+    assert template is not None
+    states = await run_sweep(
+        probe_workflow, ProbeWorkflowConfig(), {"make.x": [1, 2]}, store=store, executor="processes", workers=1
+    )
+    assert [s.status for s in states] == [Status.FINISHED] * 2
+    assert {r["ppid"] for r in reports(states)} == {template}  # forked by the early template
+    assert processes._early is None
+
+
+def _pool_folders(tmp: Path) -> list[Path]:
+    return sorted(tmp.glob("motools-pool-*"))
+
+
+def _cli(tmp: Path, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "MOTOOLS_HOME": str(home), "TMPDIR": str(tmp)}
+    cmd = [sys.executable, "-m", "motools.cli", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+
+
+def test_the_command_starts_the_pool_before_validating_and_leaves_none_behind(tmp_path: Path) -> None:
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    spec = tmp_path / "pooled.yaml"
+    spec.write_text(SPEC.format(latency=0))
+    done = _cli(tmp, tmp_path / "home", "sweep", "run", str(spec), "--name", "early", "--quiet")
+    assert done.returncode == 0, done.stderr
+    pids = {p for (p,) in rows(tmp_path / "home", "SELECT pid FROM steps WHERE name = 'evaluate_model'")}
+    assert len(pids) >= 1 and not (pids & {os.getpid()})
+    wait_for(lambda: not _pool_folders(tmp), timeout=30)  # the template left with the command
+
+    # a spec the pool was started for, then refused by validation: a clear error, nothing left
+    spec.write_text(SPEC.format(latency=0).replace("mozoo.tasks.hello_world:hello_world", "mozoo.tasks.nope:nope"))
+    refused = _cli(tmp, tmp_path / "home2", "sweep", "run", str(spec), "--quiet")
+    assert refused.returncode == 2 and "eval_task" in refused.stderr and "Traceback" not in refused.stderr
+    wait_for(lambda: not _pool_folders(tmp), timeout=30)
+    assert not (tmp_path / "home2" / "motools.db").exists() or not rows(tmp_path / "home2", "SELECT 1 FROM sweeps")

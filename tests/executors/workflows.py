@@ -90,6 +90,7 @@ async def probe(ctx: StepContext, config: ProbeConfig, inputs: Mapping[str, Atom
     report = {
         "x": seed["x"],
         "pid": os.getpid(),
+        "ppid": os.getppid(),
         "frozen": gc.get_freeze_count(),
         "blob_ok": blob == bytes([seed["x"] % 256]) * 100_000,
         "extra": extra["secret"],
