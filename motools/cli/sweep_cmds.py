@@ -138,20 +138,24 @@ def load_spec_arg(ref: str, trust: bool = False, *, early_pool: bool = False) ->
     With ``early_pool``, a spec that asks for the ``processes`` executor starts its pool before
     it is validated."""
     from motools.errors import MotoolsError
-    from motools.specs import load_spec_text, read_spec_file
-    from motools.store import open_store
-    from motools.workflow.launch import start_pool_early
+    from motools.spec_files import read_spec_file
 
     path = Path(ref)
     if path.suffix in (".yaml", ".yml") or path.exists():
         text, source, origin = read_spec_file(path), str(path), path
     else:
+        from motools.store import open_store
+
         row = open_store().get_spec(ref)
         if row is None:
             raise MotoolsError(f"{ref!r} is neither a spec file nor a saved spec; see 'motools spec list'")
         text, source, origin = row["yaml"], f"saved spec {ref!r}", None
-    if early_pool:
-        start_pool_early(text)
+    if early_pool:  # before anything heavy is imported: the pool's head start is the point
+        from motools.executors.early import start_for_spec
+
+        start_for_spec(text)
+    from motools.specs import load_spec_text
+
     return load_spec_text(text, source=source, trust=trust, origin=origin), origin
 
 
@@ -265,12 +269,12 @@ def _finish(store: Store, outcome: SweepOutcome, reporter: _Reporter, quiet: boo
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    _check_parallel(args.max_parallel)
+    spec, origin = load_spec_arg(args.spec, trust=args.trust, early_pool=not args.detach)
     from motools.analysis.export import check_outputs
     from motools.store import open_store
     from motools.workflow.launch import detach_sweep, execute_sweep, record_sweep
 
-    _check_parallel(args.max_parallel)
-    spec, origin = load_spec_arg(args.spec, trust=args.trust, early_pool=not args.detach)
     check_outputs(spec.output, force=args.force)
     store = open_store()
     recorded = record_sweep(spec, name=args.name, store=store, max_parallel=args.max_parallel, origin=origin)
@@ -383,14 +387,15 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
+    from motools.executors.early import start_for_spec
     from motools.store import open_store
     from motools.store.sweeps import prepare_to_run
-    from motools.workflow.launch import detach_sweep, execute_sweep, start_pool_early
+    from motools.workflow.launch import detach_sweep, execute_sweep
 
     _check_parallel(args.max_parallel)
     store = open_store()
     if not args.detach:
-        start_pool_early(store.get_sweep(args.name)["spec_yaml"])
+        start_for_spec(store.get_sweep(args.name)["spec_yaml"])
     _check_rerun(store, args.name, args)
     sweep = prepare_to_run(store, args.name, max_parallel=args.max_parallel)
     if args.detach:

@@ -2,7 +2,7 @@
 
 Inspect's evaluation loop is CPU-bound inside one Python process; a pool spreads evaluations
 over the machine's cores. A template process (:mod:`motools.executors.pool_worker`) starts
-early (:func:`start_early`, before the command validates the spec) or with the sweep; it
+early (:mod:`motools.executors.early`, before the command validates the spec) or with the sweep; it
 imports the workflow and runs its steps' ``warmup`` (Inspect's imports) once, while the first
 steps run in the driver, then forks ``workers`` processes that start warm. Each runs several
 steps at a time on its own event loop, so requests that reach it together are batched into one
@@ -37,6 +37,7 @@ from typing import Any
 
 from motools.errors import TransientError
 from motools.executors.base import Placeable, StepRequest, StepResult, StepSink, default_workers
+from motools.executors.early import child_env, take_early
 from motools.executors.pool_worker import frame, read_message
 from motools.liveness import this_host
 from motools.store.records import Placement
@@ -58,13 +59,6 @@ def _ended(code: int | None) -> str:
             name = str(-code)
         return f"was killed ({name})"
     return f"exited with code {code}"
-
-
-def _child_env() -> dict[str, str]:
-    """The driver's environment, with its module search path: a pool process imports exactly the
-    code the driver runs (the sweep's import paths are added per request, as on Ray)."""
-    paths = [p for p in sys.path if p and os.path.isdir(p)]
-    return {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
 
 
 def _log_failure(fut: asyncio.Future[Any]) -> None:
@@ -195,49 +189,6 @@ class _PoolProcess:
             await asyncio.shield(self._reader)
 
 
-# -- starting early ---------------------------------------------------------------------------
-_early: tuple[subprocess.Popen[bytes], str] | None = None
-
-
-def start_early() -> None:
-    """Start the pool's template now, before the sweep's spec is validated.
-
-    The command and a sweep's worker call this as soon as they read ``executor: processes``:
-    the template then pays Inspect's imports (motools' own dependencies, never the sweep's
-    code, which it imports only once the spec is validated and trusted) on another core while
-    the driver validates the spec, and the sweep's executor adopts it. Never adopted (the spec
-    is refused, nothing is left to run), it leaves when this process does.
-    """
-    global _early
-    if _early is not None and _early[0].poll() is None:
-        return
-    folder = tempfile.mkdtemp(prefix="motools-pool-")
-    try:
-        popen = subprocess.Popen(
-            [sys.executable, "-P", "-m", "motools.executors.pool_worker", os.path.join(folder, "s")],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            process_group=0,  # as in _Template.start
-            env=_child_env(),
-        )
-        assert popen.stdin is not None
-        popen.stdin.write(frame(("preload",)))
-        popen.stdin.flush()
-    except OSError as exc:  # no process now: the executor starts one when the sweep does
-        log.debug("the process pool could not start early: %s", exc)
-        shutil.rmtree(folder, ignore_errors=True)
-        return
-    _early = (popen, folder)
-
-
-def _take_early() -> tuple[subprocess.Popen[bytes], str] | None:
-    global _early
-    early, _early = _early, None
-    if early is not None and early[0].poll() is not None:
-        return None
-    return early
-
-
 class _PipeWriter:
     """The stdin of a template started early: a blocking pipe, written a few hundred bytes at a time."""
 
@@ -298,14 +249,14 @@ class _Template:
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             process_group=0,  # not the terminal's foreground group: Ctrl-C reaches the driver only
-            env=_child_env(),
+            env=child_env(),
         )
         self._reader = asyncio.create_task(self._read(), name=f"motools-pool-template-{self.proc.pid}")
         if warm is not None:
             self._send(warm)
 
     async def adopt(self, popen: subprocess.Popen[bytes], warm: tuple[Any, ...] | None) -> None:
-        """Take over a template started early (:func:`start_early`)."""
+        """Take over a template started early (:func:`motools.executors.early.start_early`)."""
         stdout = asyncio.StreamReader()
         loop = asyncio.get_running_loop()
         await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(stdout), popen.stdout)
@@ -424,7 +375,7 @@ class ProcessPoolExecutor:
             try:
                 early = None
                 if self._server is None:
-                    early = _take_early()
+                    early = take_early()
                     self._folder = early[1] if early else tempfile.mkdtemp(prefix="motools-pool-")
                     path = os.path.join(self._folder, "s")
                     self._server = await asyncio.start_unix_server(self._hello, path)
@@ -474,4 +425,4 @@ class ProcessPoolExecutor:
             shutil.rmtree(self._folder, ignore_errors=True)
 
 
-__all__ = ["ProcessPoolExecutor", "start_early"]
+__all__ = ["ProcessPoolExecutor"]

@@ -54,18 +54,6 @@ def generate_sweep_name(prefix: str) -> str:
     return f"{safe_prefix(prefix, 70)}-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
 
 
-def start_pool_early(spec_text: str) -> None:
-    """If a spec asks for the ``processes`` executor, start its pool now, before validating the
-    spec (which imports Inspect) takes its time: the pool pays its own imports meanwhile, on
-    another core (:func:`motools.executors.processes.start_early`)."""
-    from motools.specs import declared_executor
-
-    if declared_executor(spec_text) == "processes":
-        from motools.executors.processes import start_early
-
-        start_early()
-
-
 @dataclass(frozen=True)
 class SweepOutcome:
     """How an execution ended: the sweep's status and every finished run's state, in grid order."""

@@ -84,12 +84,13 @@ class _StartFailure(Exception):
 
 
 async def _run(store: Store, args: argparse.Namespace) -> int:
+    from motools.executors.early import start_for_spec
     from motools.workflow.events import SweepControl
-    from motools.workflow.launch import prepare_execution, start_pool_early
+    from motools.workflow.launch import prepare_execution
     from motools.workflow.runner import CachePolicy
 
     cache = CachePolicy(not args.no_cache, frozenset(s for s in args.rerun.split(",") if s))
-    start_pool_early(store.get_sweep(args.name)["spec_yaml"])
+    start_for_spec(store.get_sweep(args.name)["spec_yaml"])
     try:
         execution = await asyncio.to_thread(
             lambda: prepare_execution(args.name, store=store, max_parallel=args.max_parallel, cache=cache)

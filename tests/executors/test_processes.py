@@ -270,17 +270,17 @@ def test_the_evaluation_warm_up_loads_inspect_and_the_task_before_any_request() 
 
 
 async def test_a_pool_started_early_is_the_one_the_sweep_uses(store: Store) -> None:
-    from motools.executors import processes
+    from motools.executors import early
 
-    processes.start_early()  # what the command does on reading "executor: processes"
-    template = processes._early[0].pid if processes._early else None
+    early.start_early()  # what the command does on reading "executor: processes"
+    template = early._early[0].pid if early._early else None
     assert template is not None
     states = await run_sweep(
         probe_workflow, ProbeWorkflowConfig(), {"make.x": [1, 2]}, store=store, executor="processes", workers=1
     )
     assert [s.status for s in states] == [Status.FINISHED] * 2
     assert {r["ppid"] for r in reports(states)} == {template}  # forked by the early template
-    assert processes._early is None
+    assert early._early is None
 
 
 def _pool_folders(tmp: Path) -> list[Path]:
