@@ -165,9 +165,11 @@ class MotoolsApp(App[None]):
     def _reap(self) -> None:
         """Collect the workers this app started once they exit (no zombies; a dead worker must
         not look alive to the liveness check, which a zombie's pid would)."""
-        launch = sys.modules.get("motools.workflow.launch")
-        if launch is not None:
-            launch.reap_workers()
+        # never imported here (heavy); and a worker thread may be importing it right now, so the
+        # module can be half initialised: reap only once its reap_workers exists
+        reap = getattr(sys.modules.get("motools.workflow.launch"), "reap_workers", None)
+        if reap is not None:
+            reap()
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         """With ``cursor_blink=False`` (snapshot tests) text cursors stay still."""

@@ -684,3 +684,29 @@ async def test_the_preview_hides_values_that_look_secret(empty_store) -> None:
         await wait_for(pilot, lambda: app.screen.query_one(SpecPreview).shown == "keyed2", what="the preview")
         await pilot.pause(0.1)
         assert "api_key: •••" in screen_text(app) and "0123456789abcdef" not in screen_text(app)
+
+
+def test_reaping_waits_while_another_thread_is_still_importing_the_launch_module(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The app's reaping timer runs on the main thread while a validation thread may be importing
+    ``motools.workflow.launch``: a half-initialised module must not crash the app."""
+    import time
+    import types
+
+    from motools_tui.app import MotoolsApp
+
+    half = types.ModuleType("motools.workflow.launch")  # what sys.modules holds mid-import
+    monkeypatch.setitem(sys.modules, "motools.workflow.launch", half)
+    MotoolsApp._reap(None)  # type: ignore[arg-type]  # it reads nothing of the app
+
+    monkeypatch.undo()
+    from motools.workflow import launch
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    launch._CHILDREN.append(child)
+    deadline = time.monotonic() + 30
+    while child.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    MotoolsApp._reap(None)  # type: ignore[arg-type]
+    assert child not in launch._CHILDREN
