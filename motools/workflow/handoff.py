@@ -11,6 +11,7 @@ the traceback from where it ran as its cause, so retries and failures work as fo
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 import orjson
@@ -22,6 +23,8 @@ from motools.workflow.base import Step, Workflow
 from motools.workflow.cache import step_version
 from motools.workflow.context import StepContext
 from motools.workflow.services import WorkerServices
+
+log = logging.getLogger("motools.executors")
 
 
 class Handoff:
@@ -52,6 +55,14 @@ class Handoff:
         taken = {name: c.model_dump(mode="json") for name, c in configs.items() if self.takes(self.workflow.step(name))}
         if taken and self.ref is not None:
             self.executor.warm(self.ref, self.import_paths, taken)
+        elif self.executor.name != "local":  # asked for, but nothing can use it: say so, once
+            message = (
+                f"executor {self.executor.name}: no step of workflow {self.workflow.name!r} may run away "
+                "from the worker, so every step runs here (a step opts in with remote_ok=True and "
+                "resources=StepResources(...); see docs/scaling.md)"
+            )
+            log.warning("%s", message)
+            self.records.event(None, None, message, "warning")
 
     async def run(self, step: Step, ctx: StepContext, config: BaseModel, inputs: dict[str, str]) -> dict[str, str]:
         assert self.ref is not None

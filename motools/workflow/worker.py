@@ -61,6 +61,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MotoolsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    from motools.executors.early import start_for_spec
+
+    start_for_spec(sweep["spec_yaml"])  # before the loop: a process pool imports meanwhile
     try:
         return asyncio.run(_run(store, args))
     except SweepBusy as exc:
@@ -84,13 +87,11 @@ class _StartFailure(Exception):
 
 
 async def _run(store: Store, args: argparse.Namespace) -> int:
-    from motools.executors.early import start_for_spec
     from motools.workflow.events import SweepControl
     from motools.workflow.launch import prepare_execution
     from motools.workflow.runner import CachePolicy
 
     cache = CachePolicy(not args.no_cache, frozenset(s for s in args.rerun.split(",") if s))
-    start_for_spec(store.get_sweep(args.name)["spec_yaml"])
     try:
         execution = await asyncio.to_thread(
             lambda: prepare_execution(args.name, store=store, max_parallel=args.max_parallel, cache=cache)

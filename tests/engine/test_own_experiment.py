@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -22,6 +23,7 @@ import pytest
 from motools.analysis import collate_sweep, collate_sweeps
 from motools.cli import main
 from motools.evals.scoring import flatten_score, score_number
+from motools.store import Store
 from motools.workflow import run_sweep
 from tests.conftest import make_config
 from tests.faults.support import motools_run, rows, wait_for
@@ -472,3 +474,15 @@ def test_a_detached_sweep_writes_the_specs_outputs(tmp_path: Path) -> None:
     wait_for(lambda: (tmp_path / "results" / "out.csv").exists())
     table = pd.read_csv(tmp_path / "results" / "out.csv")
     assert len(table) == 3 and "accuracy" in table.columns
+
+
+async def test_an_executor_no_step_can_use_is_said_not_silently_ignored(lab_root: Path, store: Store) -> None:
+    from labexp.workflows import persona_workflow  # its steps do not opt in to leave the worker
+
+    grid = {"make_persona.p_persona": [0.2, 0.8]}
+    states = await run_sweep(persona_workflow, {}, grid, store=store, name="pooled", executor="processes")
+    assert len(states) == 2
+    sweep = store.get_sweep("pooled")
+    said = [e for e in store.read.events(sweep_id=sweep["id"]) if e["message"].startswith("executor processes:")]
+    assert len(said) == 1 and said[0]["level"] == "warning" and "remote_ok=True" in said[0]["message"]
+    assert {r["pid"] for r in store.read.sweep_steps(sweep["id"])} == {os.getpid()}

@@ -253,8 +253,6 @@ def test_ctrl_c_in_the_terminal_cancels_through_the_driver_only(tmp_path: Path) 
 
 def test_the_evaluation_warm_up_loads_inspect_and_the_task_before_any_request() -> None:
     import json
-    import subprocess
-    import sys
 
     probe = (
         "import json, sys\n"
@@ -287,18 +285,13 @@ def _pool_folders(tmp: Path) -> list[Path]:
     return sorted(tmp.glob("motools-pool-*"))
 
 
-def _cli(tmp: Path, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "MOTOOLS_HOME": str(home), "TMPDIR": str(tmp)}
-    cmd = [sys.executable, "-m", "motools.cli", *args]
-    return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
-
-
 def test_the_command_starts_the_pool_before_validating_and_leaves_none_behind(tmp_path: Path) -> None:
     tmp = tmp_path / "tmp"
     tmp.mkdir()
     spec = tmp_path / "pooled.yaml"
     spec.write_text(SPEC.format(latency=0))
-    done = _cli(tmp, tmp_path / "home", "sweep", "run", str(spec), "--name", "early", "--quiet")
+    env = {"TMPDIR": str(tmp)}
+    done = motools_run("sweep", "run", str(spec), "--name", "early", "--quiet", home=tmp_path / "home", env=env)
     assert done.returncode == 0, done.stderr
     pids = {p for (p,) in rows(tmp_path / "home", "SELECT pid FROM steps WHERE name = 'evaluate_model'")}
     assert len(pids) >= 1 and not (pids & {os.getpid()})
@@ -306,7 +299,7 @@ def test_the_command_starts_the_pool_before_validating_and_leaves_none_behind(tm
 
     # a spec the pool was started for, then refused by validation: a clear error, nothing left
     spec.write_text(SPEC.format(latency=0).replace("mozoo.tasks.hello_world:hello_world", "mozoo.tasks.nope:nope"))
-    refused = _cli(tmp, tmp_path / "home2", "sweep", "run", str(spec), "--quiet")
+    refused = motools_run("sweep", "run", str(spec), "--quiet", home=tmp_path / "home2", env=env)
     assert refused.returncode == 2 and "eval_task" in refused.stderr and "Traceback" not in refused.stderr
     wait_for(lambda: not _pool_folders(tmp), timeout=30)
     assert not (tmp_path / "home2" / "motools.db").exists() or not rows(tmp_path / "home2", "SELECT 1 FROM sweeps")

@@ -88,8 +88,10 @@ def motools_popen(*args: str, home: Path, **kw: Any) -> subprocess.Popen:
     )
 
 
-def motools_run(*args: str, home: Path, timeout: float = 300, **kw: Any) -> subprocess.CompletedProcess:
-    env = {**os.environ, "MOTOOLS_HOME": str(home)}
+def motools_run(
+    *args: str, home: Path, timeout: float = 300, env: dict[str, str] | None = None, **kw: Any
+) -> subprocess.CompletedProcess:
+    env = {**os.environ, **(env or {}), "MOTOOLS_HOME": str(home)}
     return subprocess.run(
         [sys.executable, "-m", "motools.cli", *args], capture_output=True, text=True, env=env, timeout=timeout, **kw
     )
