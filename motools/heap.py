@@ -8,6 +8,12 @@ of the collector's reach. A process settles its heap once its one-time work is d
 the first evaluation); the pool's template settles it before it forks, the documented way for a
 pre-fork server.
 
+Until it settles, such a process keeps the collector off altogether (:func:`pause`): its start is
+a burst of imports (Inspect alone builds thousands of pydantic models), during which every
+collection walks a heap that only grows, for nothing: import-time objects stay alive. That
+burst is bounded (imports, validating a spec, recording its runs); a process that does not
+settle leaves before long (a ``motools`` command other than ``sweep run`` never pauses).
+
 Only processes motools owns do this (the ``motools`` command, a sweep's worker, the pool): in a
 researcher's notebook, frozen objects that later became garbage cycles would never be freed.
 """
@@ -18,6 +24,7 @@ import gc
 import os
 
 _owned = False
+_paused = False
 _settled: set[tuple[int, str]] = set()
 
 
@@ -27,6 +34,14 @@ def own_process() -> None:
     _owned = True
 
 
+def pause() -> None:
+    """Keep the collector off until this process settles (its start: imports, validation)."""
+    global _paused
+    if _owned and gc.isenabled():
+        gc.disable()
+        _paused = True
+
+
 def settle(*, collect: bool = True) -> None:
     """Freeze the heap as it is now, in a process motools owns (a no-op elsewhere).
 
@@ -34,10 +49,14 @@ def settle(*, collect: bool = True) -> None:
     loaded); without it the freeze itself costs nothing, and whatever garbage cycles exist at
     that moment are kept for the life of the process (a bounded, one-time cost).
     """
+    global _paused
     if _owned:
         if collect:
             gc.collect()
         gc.freeze()
+        if _paused:
+            _paused = False
+            gc.enable()
 
 
 def settle_once(moment: str, *, collect: bool = True) -> None:
@@ -48,4 +67,4 @@ def settle_once(moment: str, *, collect: bool = True) -> None:
         settle(collect=collect)
 
 
-__all__ = ["own_process", "settle", "settle_once"]
+__all__ = ["own_process", "pause", "settle", "settle_once"]

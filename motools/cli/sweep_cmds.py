@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from motools import heap
 from motools.cli.output import ProgressLine, format_table
 from motools.status import TERMINAL, Status
 from motools.text import format_duration, format_value, safe_text
@@ -269,6 +270,7 @@ def _finish(store: Store, outcome: SweepOutcome, reporter: _Reporter, quiet: boo
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    heap.pause()  # until the sweep starts: imports, validation, recording
     _check_parallel(args.max_parallel)
     spec, origin = load_spec_arg(args.spec, trust=args.trust, early_pool=not args.detach)
     from motools.analysis.export import check_outputs
@@ -387,6 +389,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
+    heap.pause()  # until the sweep starts: imports, validation
     from motools.executors.early import start_for_spec
     from motools.store import open_store
     from motools.store.sweeps import prepare_to_run

@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
 import tempfile
 import threading
 from pathlib import Path
@@ -34,6 +36,7 @@ from motools.executors.base import RAY_INSTALL, Placeable, StepRequest, StepResu
 
 log = logging.getLogger("motools.executors")
 
+REACH_TIMEOUT_S = 10.0  # ray.init retries an address nothing answers at for minutes; we ask once
 _lock = threading.Lock()
 _users = 0  # executors of this process using the connection
 _ours = False  # whether this process's connection was made by an executor (so it closes it)
@@ -55,6 +58,49 @@ class _QuietThreadWarning(logging.Filter):
         return "SIGTERM handler is not set" not in record.getMessage()
 
 
+def _dialled(address: str | None) -> tuple[str, str] | None:
+    """The ``host:port`` that ``ray.init`` will connect to for ``address``, and where that came
+    from; None when it starts a local instance instead (Ray's own rule, read without connecting)."""
+    if address == "local":
+        return None
+    source = "ray_address"
+    if address in (None, "auto"):
+        if os.environ.get("RAY_ADDRESS"):
+            address, source = os.environ["RAY_ADDRESS"], "RAY_ADDRESS"
+            if address in ("auto", "local"):
+                return None
+        else:
+            try:
+                from ray._private.services import find_bootstrap_address
+            except ImportError:  # a Ray without it: Ray finds the cluster itself
+                return None
+            address, source = find_bootstrap_address(None), "the cluster last started on this machine"
+            if address is None:
+                return None
+    return address.split("://", 1)[-1], source
+
+
+def check_reachable(address: str | None, timeout: float = REACH_TIMEOUT_S) -> None:
+    """Refuse at once, saying why, a cluster address that nothing answers at (``ray.init`` would
+    retry it for minutes: a wrong port, a stopped head node, a dropped tunnel)."""
+    dialled = _dialled(address)
+    if dialled is None:
+        return
+    target, source = dialled
+    host, _, port = target.rpartition(":")
+    if not host or not port.isdigit():
+        return  # not host:port: Ray's own error says what it expected
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
+    except OSError as exc:
+        timed_out = isinstance(exc, TimeoutError)
+        reason = f"no answer within {timeout:g} s" if timed_out else (exc.strerror or str(exc))
+        raise MotoolsError(
+            f"nothing answers at {target} (from {source}): {reason}. Is the cluster up? "
+            f"'ray status --address {target}' on one of its nodes tells; ray_address: local starts one here"
+        ) from None
+
+
 def _connect(address: str | None) -> dict[str, Any]:
     """Join (or start) the cluster once per process; returns its resources."""
     global _users, _ours
@@ -62,6 +108,7 @@ def _connect(address: str | None) -> dict[str, Any]:
     logging.getLogger("ray._private.worker").addFilter(_QuietThreadWarning())
     with _lock:
         if not ray.is_initialized():
+            check_reachable(address)
             kwargs: dict[str, Any] = {"log_to_driver": False, "configure_logging": False}
             if address not in (None, "auto"):
                 kwargs["address"] = address

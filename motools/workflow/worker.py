@@ -130,6 +130,7 @@ if __name__ == "__main__":
     from motools.store.db import close_stores
 
     heap.own_process()
+    heap.pause()  # until the sweep starts: imports and validation
     try:
         code = main()
     finally:

@@ -243,3 +243,24 @@ async def test_cancelled_requester_does_not_break_the_batch(tmp_path: Path) -> N
     assert result.metrics["accuracy"] > 0.5
     with pytest.raises(asyncio.CancelledError):
         await slow
+
+
+def test_the_model_database_reads_the_same_with_libyaml() -> None:
+    """The backend has Inspect read its model database with libyaml's loader (0.05 s instead of
+    0.25-0.35 s per evaluating process): every file reads to the same data, and lookups work."""
+    import yaml
+    from inspect_ai.model import get_model_info
+    from inspect_ai.model._model_data import model_data
+
+    from motools.evals.backends.inspect import _prepare_inspect
+
+    files = sorted(Path(model_data.__file__).parent.rglob("*.yml")) + sorted(
+        Path(model_data.__file__).parent.rglob("*.yaml")
+    )
+    assert len(files) >= 5
+    _prepare_inspect()
+    assert model_data.yaml is not yaml and model_data.yaml.YAMLError is yaml.YAMLError
+    for path in files:
+        with path.open(encoding="utf-8") as plain, path.open(encoding="utf-8") as fast:
+            assert model_data.yaml.safe_load(fast) == yaml.safe_load(plain), path.name
+    assert get_model_info("openai/gpt-4o") is not None

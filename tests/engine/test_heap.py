@@ -49,3 +49,58 @@ def test_a_researchers_process_is_left_alone(tmp_path: Path) -> None:
     got = _probe(tmp_path / "theirs", "theirs")
     assert got["finished"] == 2 and got["inspect"]
     assert got["frozen"] == 0
+
+
+PAUSE = """
+import gc, json
+from motools import heap
+heap.pause()
+theirs = gc.isenabled()  # not motools' own process: left alone
+heap.own_process()
+heap.pause()
+paused = gc.isenabled()
+heap.settle(collect=False)
+print(json.dumps([theirs, paused, gc.isenabled(), gc.get_freeze_count() > 0]))
+"""
+
+
+def test_motools_own_process_pauses_the_collector_until_it_settles() -> None:
+    out = subprocess.run([sys.executable, "-c", PAUSE], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout) == [True, False, True, True]
+
+
+SPEC = """\
+name: gc-probe
+workflow: tests.executors.workflows:probe_workflow
+base_config:
+  probe: {{fetch_extra: false}}
+param_grid:
+  make.x: [1, 2]
+execution:
+  executor: {executor}
+"""
+
+
+def test_a_sweep_run_from_the_command_line_runs_its_steps_with_the_collector_on(tmp_path: Path) -> None:
+    """``motools sweep run`` pauses the collector for its start (imports, validation) only: the
+    steps, here and in the pool, run with it on, over a frozen heap."""
+    from tests.faults.support import motools_run, rows
+
+    root = Path(__file__).resolve().parents[2]
+    for executor in ("local", "processes"):
+        spec = tmp_path / f"{executor}.yaml"
+        spec.write_text(SPEC.format(executor=executor))
+        home = tmp_path / executor
+        done = motools_run("sweep", "run", str(spec), "--trust", "--quiet", home=home, cwd=root)
+        assert done.returncode == 0, done.stderr
+        reports = [
+            json.loads(data)
+            for (data,) in rows(
+                home,
+                "SELECT a.data FROM steps s JOIN atoms a ON a.id = json_extract(s.outputs, '$.report') "
+                "WHERE s.name = 'probe'",
+            )
+        ]
+        assert len(reports) == 2
+        assert all(r["gc_enabled"] and r["frozen"] > 10_000 for r in reports), (executor, reports)

@@ -52,6 +52,7 @@ async def test_cpu_heavy_steps_run_in_the_pool_and_come_back_whole(store: Store)
     # the template froze its warm heap before forking (kept shared, out of the workers' collections);
     # the researcher's own process (this one, the driver) is left alone
     assert all(r["frozen"] > 10_000 for r in got) and gc.get_freeze_count() == 0
+    assert all(r["gc_enabled"] for r in got)  # the template's pause (its imports) ended at the fork
     # inputs arrived whole (JSON, a 100 kB file), and an atom that is no input was fetched from the driver
     assert all(r["blob_ok"] and r["extra"] == r["x"] * 7 for r in got)
     sweep = store.read.sweep(states[0].sweep_name)

@@ -92,6 +92,7 @@ async def probe(ctx: StepContext, config: ProbeConfig, inputs: Mapping[str, Atom
         "pid": os.getpid(),
         "ppid": os.getppid(),
         "frozen": gc.get_freeze_count(),
+        "gc_enabled": gc.isenabled(),
         "blob_ok": blob == bytes([seed["x"] % 256]) * 100_000,
         "extra": extra["secret"],
         "resumed_from": resumed,
