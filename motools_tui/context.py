@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from motools.store.paths import DB_NAME  # light: the store package loads its names on first use
 from motools_tui.core.clock import Clock, system_clock
-
-DB_NAME = "motools.db"  # motools.store.paths.DB_NAME (importing that loads the store package)
 
 
 @dataclass(frozen=True)
@@ -32,8 +31,7 @@ class Settings:
 class StoreHandle:
     """The store, opened on first use. Open it from a worker thread the first time (opening
     may create or migrate the schema). ``home`` is resolved on first use too, by
-    ``motools.store.paths.resolve_home`` (explicit, ``$MOTOOLS_HOME``, or ``./.motools``), which
-    loads the store package: not before the first paint."""
+    ``motools.store.paths.resolve_home`` (explicit, ``$MOTOOLS_HOME``, or ``./.motools``)."""
 
     def __init__(self, home: str | os.PathLike[str] | None = None, store: Any = None) -> None:
         self._home_arg = home

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import signal
 import sys
@@ -224,6 +223,8 @@ class _Reporter:
 
 def _run_in_foreground(start: Callable[[SweepControl], Awaitable[SweepOutcome]], quiet: bool) -> SweepOutcome:
     """Run a sweep; the first Ctrl-C (or SIGTERM) cancels it cleanly, a second aborts."""
+    import asyncio  # here, not at the top: a process pool starts before this module's heavy imports
+
     from motools.workflow.events import SweepControl
 
     control = SweepControl()

@@ -19,8 +19,6 @@ import subprocess
 import sys
 import tempfile
 
-from motools.executors.pool_worker import frame
-
 log = logging.getLogger("motools.executors")
 
 
@@ -56,6 +54,8 @@ def start_early() -> None:
             env=child_env(),
         )
         assert popen.stdin is not None
+        from motools.executors.pool_worker import frame  # after the start: it loads asyncio
+
         popen.stdin.write(frame(("preload",)))
         popen.stdin.flush()
     except OSError as exc:  # no process now: the executor starts one when the sweep does

@@ -214,11 +214,5 @@ async def test_a_node_that_dies_mid_sweep_costs_retries_on_the_other_node(
     assert [s.status for s in states] == [Status.FINISHED] * 4
     assert {p["node"] for p in _placements(store, "probe")} <= {ray_cluster.head_node, ray_cluster.gpu_node}
     retries = _retries(store)
-    print(
-        "DEBUG",
-        [(p["node"][:6], p["pid"]) for p in _placements(store, "probe")],
-        ray_cluster.gpu_node[:6],
-        {f.name: f.read_text() for f in tmp_path.glob("started-*")},
-    )
     assert retries and all("Ray lost the task" in m for m in retries)
     assert all(n == 1 for n in step_executions(store.home, store.read.sweeps()[0]["name"]).values())
