@@ -17,6 +17,7 @@ from motools.status import TERMINAL, Status
 from motools.text import format_duration, format_value, safe_text
 
 if TYPE_CHECKING:
+    from motools.executors.base import ExecutorOverride
     from motools.store import Store
     from motools.workflow.events import RunEvent, SweepControl
     from motools.workflow.launch import SweepOutcome
@@ -57,6 +58,7 @@ def register(sub: Any) -> None:
         cmd.add_argument("--quiet", action="store_true")
         cmd.add_argument("--detach", action="store_true", help="run in a background worker and return at once")
         _cache_options(cmd)
+        _executor_options(cmd)
         cmd.set_defaults(func=cmd_resume if verb == "resume" else cmd_retry)
     cancel = s.add_parser("cancel", help="stop a running sweep (from any terminal)")
     cancel.add_argument("name")
@@ -131,6 +133,27 @@ def _check_rerun(store: Store, name: str, args: argparse.Namespace) -> None:
         raise MotoolsError(
             f"--rerun: no step {', '.join(map(repr, unknown))} in this workflow; steps: {', '.join(steps)}"
         )
+
+
+def _executor_options(cmd: argparse.ArgumentParser) -> None:
+    from motools.executors.base import EXECUTOR_NAMES
+
+    group = cmd.add_argument_group("where it runs this time (the spec's execution section stays as it is)")
+    group.add_argument("--executor", choices=EXECUTOR_NAMES, help="local, processes or ray, instead of the spec's")
+    group.add_argument("--workers", type=int, metavar="N", help="processes: pool size (default: cores - 1)")
+    group.add_argument("--ray-address", metavar="ADDR", help="ray: auto, local or host:port")
+
+
+def _executor_override(args: argparse.Namespace, spec_yaml: str) -> ExecutorOverride | None:
+    """The executor asked for on the command line, checked against the recorded spec before
+    anything changes (a ``--workers`` for a sweep that does not use a pool is refused)."""
+    from motools.executors.base import ExecutorOverride, ExecutorSettings
+
+    override = ExecutorOverride(args.executor, args.workers, args.ray_address)
+    if not override:
+        return None
+    override.apply(ExecutorSettings.from_spec_text(spec_yaml))
+    return override
 
 
 def load_spec_arg(ref: str, trust: bool = False, *, early_pool: bool = False) -> tuple[Any, Path | None]:
@@ -398,12 +421,16 @@ def cmd_resume(args: argparse.Namespace) -> int:
 
     _check_parallel(args.max_parallel)
     store = open_store()
+    spec_yaml = store.get_sweep(args.name)["spec_yaml"]
+    override = _executor_override(args, spec_yaml)
     if not args.detach:
-        start_for_spec(store.get_sweep(args.name)["spec_yaml"])
+        start_for_spec(spec_yaml, override.executor if override else None)
     _check_rerun(store, args.name, args)
     sweep = prepare_to_run(store, args.name, max_parallel=args.max_parallel)
     if args.detach:
-        detach_sweep(args.name, store=store, max_parallel=args.max_parallel, cache=_cache_policy(args))
+        detach_sweep(
+            args.name, store=store, max_parallel=args.max_parallel, cache=_cache_policy(args), executor=override
+        )
         print(f"sweep {args.name} resumed in the background; watch it with 'motools sweep show {args.name}'")
         return EXIT_OK
     reporter = _Reporter(store, sweep, args.quiet)
@@ -415,6 +442,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
             observer=reporter,
             control=control,
             cache=_cache_policy(args),
+            executor=override,
         ),
         args.quiet,
     )
@@ -425,7 +453,9 @@ def cmd_retry(args: argparse.Namespace) -> int:
     from motools.store import open_store
     from motools.workflow.launch import retry_count
 
-    todo = retry_count(open_store(), args.name)
+    store = open_store()
+    todo = retry_count(store, args.name)
+    _executor_override(args, store.get_sweep(args.name)["spec_yaml"])  # a bad choice is refused first
     if not todo:
         print(f"sweep {args.name} has no failed or cancelled runs to retry")
         return EXIT_OK

@@ -11,6 +11,7 @@ from typing import Any
 _LAZY = {
     "AtomPayload": "motools.executors.base",
     "Executor": "motools.executors.base",
+    "ExecutorOverride": "motools.executors.base",
     "ExecutorSettings": "motools.executors.base",
     "StepRequest": "motools.executors.base",
     "StepResources": "motools.executors.base",

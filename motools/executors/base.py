@@ -190,6 +190,74 @@ class ExecutorSettings:
     def from_spec(cls, execution: Any) -> ExecutorSettings:
         return cls(execution.executor, execution.workers, execution.ray_address)
 
+    @classmethod
+    def from_spec_text(cls, spec_yaml: str) -> ExecutorSettings:
+        """A recorded spec's settings, read without validating it (it was validated when recorded)."""
+        from motools.spec_files import load_text
+
+        data = load_text(spec_yaml)
+        execution = data.get("execution") if isinstance(data, dict) else None
+        execution = execution if isinstance(execution, dict) else {}
+        return cls(execution.get("executor") or "local", execution.get("workers"), execution.get("ray_address"))
+
+
+@dataclass(frozen=True)
+class ExecutorOverride:
+    """Where a resumed or retried sweep runs this time, instead of where its spec says
+    (``--executor``, ``--workers``, ``--ray-address``; the recorded spec is not changed)."""
+
+    executor: str | None = None
+    workers: int | None = None
+    ray_address: str | None = None
+    options: bool = True  # errors name command-line options (--workers), else arguments (workers=)
+
+    def _named(self, field: str) -> str:
+        return "--" + field.replace("_", "-") if self.options else f"{field}="
+
+    def __bool__(self) -> bool:
+        return any(v is not None for v in (self.executor, self.workers, self.ray_address))
+
+    def apply(self, recorded: ExecutorSettings) -> ExecutorSettings:
+        """The settings this execution uses; another executor drops the recorded one's options.
+        Raises ``MotoolsError`` naming the option that does not fit."""
+        from motools.errors import MotoolsError
+
+        name = self.executor or recorded.name
+        problem = executor_problem(name)
+        if problem:
+            raise MotoolsError(f"{self._named('executor')}: {problem}")
+        same = name == recorded.name
+        if self.workers is not None and name != "processes":
+            raise MotoolsError(
+                f"{self._named('workers')} applies to executor 'processes' only (this execution's executor: {name})"
+            )
+        workers_ok = isinstance(self.workers, int) and not isinstance(self.workers, bool) and 1 <= self.workers <= 1024
+        if self.workers is not None and not workers_ok:
+            raise MotoolsError(f"{self._named('workers')} must be a whole number from 1 to 1024, got {self.workers!r}")
+        if self.ray_address is not None and name != "ray":
+            raise MotoolsError(
+                f"{self._named('ray_address')} applies to executor 'ray' only (this execution's executor: {name})"
+            )
+        address = self.ray_address
+        address_ok = isinstance(address, str) and bool(address) and not any(map(str.isspace, address))
+        if self.ray_address is not None and not address_ok:
+            expected = "expected auto, local or host:port"
+            raise MotoolsError(f"{self._named('ray_address')}: {expected}, got {self.ray_address!r}")
+        return ExecutorSettings(
+            name,
+            self.workers if self.workers is not None else (recorded.workers if same else None),
+            self.ray_address if self.ray_address is not None else (recorded.ray_address if same else None),
+        )
+
+    def as_arguments(self) -> list[str]:
+        """The options that say it again (a detached worker's command line)."""
+        args = ["--executor", self.executor] if self.executor else []
+        if self.workers is not None:
+            args += ["--workers", str(self.workers)]
+        if self.ray_address is not None:
+            args += ["--ray-address", self.ray_address]
+        return args
+
 
 def default_workers() -> int:
     """Pool size when a sweep does not say: every core but one (the driver's), at least one."""
@@ -245,6 +313,7 @@ __all__ = [
     "EvalRecord",
     "Executor",
     "ExecutorName",
+    "ExecutorOverride",
     "ExecutorSettings",
     "NewAtom",
     "Note",

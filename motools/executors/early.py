@@ -73,11 +73,12 @@ def take_early() -> tuple[subprocess.Popen[bytes], str] | None:
     return early
 
 
-def start_for_spec(spec_text: str) -> None:
-    """:func:`start_early` if the spec's text asks for the ``processes`` executor."""
+def start_for_spec(spec_text: str, executor: str | None = None) -> None:
+    """:func:`start_early` if the spec's text asks for the ``processes`` executor (or, when
+    given, ``executor``: the one chosen on the command line instead)."""
     from motools.spec_files import declared_executor
 
-    if declared_executor(spec_text) == "processes":
+    if (executor or declared_executor(spec_text)) == "processes":
         start_early()
 
 

@@ -40,6 +40,7 @@ class ExecutionOptions:
     cache: CachePolicy = field(default_factory=CachePolicy)
     input_atoms: tuple[tuple[str, str], ...] = ()
     executor: ExecutorSettings = field(default_factory=ExecutorSettings)
+    spec_executor: str | None = None  # what the spec says, when this execution runs elsewhere
 
 
 class SweepExecution:
@@ -98,7 +99,9 @@ class SweepExecution:
                 records.event(None, None, "cancelled before it started: nothing ran")
             else:
                 started = f"sweep started: {len(self.plans)} runs, max_parallel {self.max_parallel}"
-                records.event(None, None, f"{started}, executor {executor.name}")
+                chosen = self.options.spec_executor not in (None, executor.name)
+                where = f" (chosen for this run of it; the spec says {self.options.spec_executor})" if chosen else ""
+                records.event(None, None, f"{started}, executor {executor.name}{where}")
                 # --rerun/--no-cache ask for new results: finished runs run again (cache hits aside).
                 forced = self.options.cache.forces_work
                 finished_before = {} if forced else await asyncio.to_thread(self._finished_states)

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from motools.atoms import canonical_json, content_hash
 from motools.errors import MotoolsError, SpecError
-from motools.executors.base import ExecutorSettings
+from motools.executors.base import ExecutorOverride, ExecutorSettings
 from motools.liveness import this_host
 from motools.status import Status
 from motools.store import Store, open_store
@@ -173,8 +173,10 @@ def prepare_execution(
     observer: RunObserver | None = None,
     cache: CachePolicy | None = None,
     workflow: Workflow | None = None,
+    executor: ExecutorOverride | None = None,
 ) -> SweepExecution:
-    """Everything a worker needs before it claims the sweep: its workflow and recorded runs.
+    """Everything a worker needs before it claims the sweep: its workflow and recorded runs
+    (``executor``: where it runs this time, if not where its spec says).
 
     Raises (``MotoolsError``, ``ValueError``, ``ImportError``) when the sweep cannot run here;
     a detached worker records that reason on the sweep.
@@ -187,12 +189,14 @@ def prepare_execution(
 
         wf, spec = workflow, parse_spec_text(sweep["spec_yaml"], source=f"sweep {name}", resolve=False)
     plans = plans_from_rows(wf, store.read.runs(sweep["id"]))
+    recorded = ExecutorSettings.from_spec(spec.execution)
     options = ExecutionOptions(
         max_parallel=max_parallel or sweep["max_parallel"] or spec.execution.max_parallel,
         retry=RetryPolicy(spec.execution.retries, spec.execution.retry_backoff_s),
         cache=cache or CachePolicy(),
         input_atoms=tuple(spec.input_atoms.items()),
-        executor=ExecutorSettings.from_spec(spec.execution),
+        executor=executor.apply(recorded) if executor else recorded,
+        spec_executor=recorded.name,
     )
     return SweepExecution(store, sweep, wf, plans, options, observer)
 
@@ -206,6 +210,7 @@ async def execute_sweep(
     control: SweepControl | None = None,
     cache: CachePolicy | None = None,
     workflow: Workflow | None = None,
+    executor: ExecutorOverride | None = None,
 ) -> SweepOutcome:
     """Run a recorded sweep in this process until every run has ended (or it is cancelled).
 
@@ -215,7 +220,13 @@ async def execute_sweep(
     store = store or await asyncio.to_thread(open_store)
     execution = await asyncio.to_thread(
         lambda: prepare_execution(
-            name, store=store, max_parallel=max_parallel, observer=observer, cache=cache, workflow=workflow
+            name,
+            store=store,
+            max_parallel=max_parallel,
+            observer=observer,
+            cache=cache,
+            workflow=workflow,
+            executor=executor,
         )
     )
     if control is not None:
@@ -242,6 +253,7 @@ def detach_sweep(
     max_parallel: int | None = None,
     cache: CachePolicy | None = None,
     force_outputs: bool = False,
+    executor: ExecutorOverride | None = None,
 ) -> int:
     """Start a worker for the recorded sweep ``name`` in a session of its own; returns its pid.
 
@@ -264,6 +276,8 @@ def detach_sweep(
         cmd += ["--rerun", ",".join(sorted(cache.rerun))]
     if force_outputs:
         cmd.append("--force")
+    if executor:
+        cmd += executor.as_arguments()
     workdir = sweep.get("workdir")
     cwd = workdir if workdir and Path(workdir).is_dir() else str(store.home.parent)
     with open(log_path, "ab") as out:
@@ -373,12 +387,28 @@ async def resume_sweep(
     observer: RunObserver | None = None,
     control: SweepControl | None = None,
     cache: CachePolicy | None = None,
+    executor: str | None = None,
+    workers: int | None = None,
+    ray_address: str | None = None,
 ) -> SweepOutcome:
-    """Finish an interrupted, cancelled or failed sweep: finished runs are kept, the rest run."""
+    """Finish an interrupted, cancelled or failed sweep: finished runs are kept, the rest run.
+
+    ``executor`` (with ``workers`` or ``ray_address``) runs it elsewhere this time than its spec
+    says: locally after its Ray cluster is gone, say. Finished steps are not repeated either way.
+    """
     store = store or await asyncio.to_thread(open_store)
+    override = ExecutorOverride(executor, workers, ray_address, options=False)
+    if override:
+        override.apply(ExecutorSettings.from_spec_text(store.get_sweep(name)["spec_yaml"]))  # refuse before anything
     await asyncio.to_thread(prepare_to_run, store, name, max_parallel=max_parallel)
     return await execute_sweep(
-        name, store=store, max_parallel=max_parallel, observer=observer, control=control, cache=cache
+        name,
+        store=store,
+        max_parallel=max_parallel,
+        observer=observer,
+        control=control,
+        cache=cache,
+        executor=override or None,
     )
 
 

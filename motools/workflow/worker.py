@@ -23,6 +23,7 @@ from motools.errors import MotoolsError, SweepBusy
 from motools.status import Status
 
 if TYPE_CHECKING:
+    from motools.executors.base import ExecutorOverride
     from motools.store import Store
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
@@ -45,7 +46,16 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--rerun", default="", help="comma-separated step names to run again despite the cache")
     p.add_argument("--no-cache", action="store_true")
     p.add_argument("--force", action="store_true", help="let the spec's output files replace old ones")
+    p.add_argument("--executor", help="run on this executor this time (not the spec's)")
+    p.add_argument("--workers", type=int)
+    p.add_argument("--ray-address")
     return p
+
+
+def _override(args: argparse.Namespace) -> ExecutorOverride:
+    from motools.executors.base import ExecutorOverride
+
+    return ExecutorOverride(args.executor, args.workers, args.ray_address)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -63,7 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     from motools.executors.early import start_for_spec
 
-    start_for_spec(sweep["spec_yaml"])  # before the loop: a process pool imports meanwhile
+    start_for_spec(sweep["spec_yaml"], args.executor)  # before the loop: a process pool imports meanwhile
     try:
         return asyncio.run(_run(store, args))
     except SweepBusy as exc:
@@ -94,7 +104,9 @@ async def _run(store: Store, args: argparse.Namespace) -> int:
     cache = CachePolicy(not args.no_cache, frozenset(s for s in args.rerun.split(",") if s))
     try:
         execution = await asyncio.to_thread(
-            lambda: prepare_execution(args.name, store=store, max_parallel=args.max_parallel, cache=cache)
+            lambda: prepare_execution(
+                args.name, store=store, max_parallel=args.max_parallel, cache=cache, executor=_override(args) or None
+            )
         )
     except SweepBusy:
         raise
