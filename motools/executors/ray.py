@@ -163,7 +163,8 @@ class RayExecutor:
         try:
             self.resources = await asyncio.shield(self._connecting)
         except Exception as exc:  # every step of the sweep fails with this, at once
-            raise MotoolsError(f"cannot reach the Ray cluster (ray_address {self.address!r}): {exc}") from exc
+            cause = f" ({type(exc.__cause__).__name__}: {exc.__cause__})" if exc.__cause__ else ""
+            raise MotoolsError(f"cannot reach the Ray cluster (ray_address {self.address!r}): {exc}{cause}") from exc
         if self._remote is None:
             self._remote = _ray().remote(run_task)
         return self._remote

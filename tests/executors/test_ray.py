@@ -56,6 +56,17 @@ def _placements(store: Store, step: str) -> list[dict]:
     return [r for r in store.read.sweep_steps(sweep["id"]) if r["name"] == step]
 
 
+async def _started(tmp_path: Path, count: int, sweep: asyncio.Task, store: Store) -> list[Path]:
+    """The marker files of the probe steps that began, once ``count`` exist; fails at once if the
+    sweep ends first (say the driver could not reach the cluster) instead of waiting forever."""
+    while len(found := sorted(tmp_path.glob("started-*"))) < count:
+        if sweep.done():
+            errors = {s["error"] for s in _placements(store, "probe") if s["error"]}
+            raise AssertionError(f"the sweep ended before {count} steps started: {errors}")
+        await asyncio.sleep(0.05)
+    return found
+
+
 def _retries(store: Store) -> list[str]:
     sweep = store.read.sweeps()[0]
     return [e["message"] for e in store.read.events(sweep_id=sweep["id"]) if e["message"].startswith("transient")]
@@ -118,9 +129,7 @@ async def test_a_killed_ray_worker_process_costs_a_retry_elsewhere_and_nothing_e
     )
 
     sweep = asyncio.create_task(run)
-    while not list(tmp_path.glob("started-*")):
-        await asyncio.sleep(0.05)
-    victim = sorted(tmp_path.glob("started-*"))[0]
+    victim = (await _started(tmp_path, 1, sweep, store))[0]
     killed = int(victim.read_text())
     os.kill(killed, signal.SIGKILL)  # the Ray worker process running that step
     states = await sweep
@@ -207,8 +216,7 @@ async def test_a_node_that_dies_mid_sweep_costs_retries_on_the_other_node(
             retry_backoff_s=0.01,
         )
     )
-    while len(list(tmp_path.glob("started-*"))) < 2:  # one step on each node (one CPU each)
-        await asyncio.sleep(0.05)
+    await _started(tmp_path, 2, sweep, store)  # one step on each node (one CPU each)
     ray_cluster.other.kill()
     states = await sweep
     assert [s.status for s in states] == [Status.FINISHED] * 4
