@@ -4,7 +4,8 @@
    ``hello_world``, instant simulated replies, ``max_parallel`` 8) in one process
    (``executor: local``) and with ``executor: processes`` (``--workers``, default 2), run
    alternately ``--repeats`` times so both see the same machine:
-   a. as a researcher runs it: ``motools sweep run spec.yaml`` in a fresh process (``--part cli``);
+   a. as a researcher runs it: ``motools sweep run spec.yaml`` in a fresh process (``--part cli``;
+      ``--code CHECKOUT`` twice alternates two commits' worktrees round by round);
    b. inside this process, after a warm-up sweep, with where the CPU went (``--part pool``):
       the one process has Inspect loaded already, each sweep's pool starts afresh.
 2. Ray: a 100-config sweep with the ``dummy`` backends, locally and with ``executor: ray`` on a
@@ -130,13 +131,17 @@ execution:
 {extra}"""
 
 
-def cli_sweep(root: Path, executor: str, workers: int) -> float:
+def cli_sweep(root: Path, executor: str, workers: int, code: str | None = None) -> float:
+    """Seconds of one ``motools sweep run`` in a fresh process (of the checkout at ``code``:
+    another commit's worktree, measured in the same hour as this one)."""
     folder = Path(tempfile.mkdtemp(dir=root))
     extra = f"  executor: processes\n  workers: {workers}\n" if executor == "processes" else ""
     lrs = GRID["submit_training.hyperparameters.learning_rate"]
     spec = folder / "spec.yaml"
     spec.write_text(SPEC.format(executor=executor, lrs=lrs, extra=extra))
     env = {**os.environ, "MOTOOLS_HOME": str(folder / ".motools")}
+    if code:
+        env["PYTHONPATH"] = code
     start = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-m", "motools.cli", "sweep", "run", str(spec), "--quiet"], env=env, capture_output=True
@@ -146,21 +151,29 @@ def cli_sweep(root: Path, executor: str, workers: int) -> float:
     return wall
 
 
-def cli(root: Path, repeats: int, workers: int) -> dict[str, Any]:
+def cli(root: Path, repeats: int, workers: int, codes: list[str | None]) -> dict[str, Any]:
     print(
         f"1a. 'motools sweep run' of the 100-config inspect sweep in a fresh process; {os.cpu_count()} CPUs; {load()}"
     )
-    local, pooled = [], []
+    times: dict[str | None, tuple[list[float], list[float]]] = {code: ([], []) for code in codes}
     for i in range(repeats):
-        local.append(cli_sweep(root, "local", workers))
-        pooled.append(cli_sweep(root, "processes", workers))
+        for code, (local, pooled) in times.items():
+            local.append(cli_sweep(root, "local", workers, code))
+            pooled.append(cli_sweep(root, "processes", workers, code))
+            print(
+                f"   round {i + 1}{f' ({code})' if code else ''}: local {local[-1]:.1f} s, processes ({workers} "
+                f"workers) {pooled[-1]:.1f} s -> {local[-1] / pooled[-1]:.2f}x"
+            )
+    out = {}
+    for code, (local, pooled) in times.items():
+        lw, pw = statistics.median(local), statistics.median(pooled)
+        ratios = sorted(a / b for a, b in zip(local, pooled, strict=True))
         print(
-            f"   round {i + 1}: local {local[-1]:.1f} s, processes ({workers} workers) {pooled[-1]:.1f} s "
-            f"-> {local[-1] / pooled[-1]:.2f}x"
+            f"   median{f' ({code})' if code else ''}: local {lw:.1f} s, processes {pw:.1f} s: speed-up "
+            f"{lw / pw:.2f}x (rounds {ratios[0]:.2f}-{ratios[-1]:.2f}; target >= 1.6x); {load()}"
         )
-    lw, pw = statistics.median(local), statistics.median(pooled)
-    print(f"   median: local {lw:.1f} s, processes {pw:.1f} s: speed-up {lw / pw:.2f}x (target >= 1.6x); {load()}")
-    return {"local_s": lw, "processes_s": pw, "speedup": lw / pw}
+        out[code or "."] = {"local_s": lw, "processes_s": pw, "speedup": lw / pw}
+    return out
 
 
 async def on_ray(root: Path, repeats: int) -> dict[str, Any]:
@@ -206,14 +219,14 @@ def shelter() -> str:
     return "sheltered from other sessions (autogroup nice -20)"
 
 
-async def main(part: str, repeats: int, workers: int) -> dict[str, Any]:
+async def main(part: str, repeats: int, workers: int, codes: list[str | None]) -> dict[str, Any]:
     print(shelter())
     out: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="motools-bench-") as tmp:
         root = Path(tmp)
         os.chdir(root)
         if part in ("all", "cli"):
-            out["cli"] = cli(root, repeats, workers)
+            out["cli"] = cli(root, repeats, workers, codes)
         if part in ("all", "pool"):
             out["pool"] = await pool(root, repeats, workers)
         if part in ("all", "ray"):
@@ -226,5 +239,12 @@ if __name__ == "__main__":
     parser.add_argument("--part", choices=["all", "cli", "pool", "ray"], default="all")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--code",
+        action="append",
+        metavar="CHECKOUT",
+        help="--part cli: the checkout whose motools the command runs (repeat it to alternate, round by "
+        "round, with another commit's worktree); default: this one",
+    )
     args = parser.parse_args()
-    asyncio.run(main(args.part, args.repeats, args.workers))
+    asyncio.run(main(args.part, args.repeats, args.workers, args.code or [None]))

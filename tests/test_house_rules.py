@@ -70,3 +70,26 @@ def test_sql_lives_in_the_store(rel: str, tree: ast.Module) -> None:
         return
     bad = [f"{rel}:{line}: {value[:60]!r}" for line, value in _strings(tree) if SQL.search(value)]
     assert not bad, "move SQL into motools/store/ (the read model or the records):\n" + "\n".join(bad)
+
+
+def _imports_ray_at_its_top(tree: ast.Module) -> bool:
+    for node in tree.body:
+        if isinstance(node, ast.Import) and any(a.name.split(".")[0] == "ray" for a in node.names):
+            return True
+        if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "ray" and not node.level:
+            return True
+    return False
+
+
+def test_no_test_module_imports_ray_when_collected() -> None:
+    """Importing Ray reads ``RAY_AUTH_MODE`` once; the Ray tests' cluster sets it in a fixture, so a
+    test module that imports Ray at its top (collected before any test runs) left every Ray test
+    unable to join the cluster (``InvalidAuthToken``)."""
+    assert _imports_ray_at_its_top(ast.parse("import ray.util\n"))  # the rule would catch one
+    assert not _imports_ray_at_its_top(ast.parse("def f():\n    import ray\n"))
+    found = [
+        path.relative_to(ROOT).as_posix()
+        for path in sorted((ROOT / "tests").rglob("*.py"))
+        if _imports_ray_at_its_top(ast.parse(path.read_text()))
+    ]
+    assert found == []
