@@ -46,16 +46,22 @@ def read_spec_file(path: str | os.PathLike[str], home: str | os.PathLike[str] | 
         raise SpecError([("", f"cannot read the file: {exc}")], str(p)) from None
 
 
-def declared_executor(text: str) -> str | None:
-    """The ``execution.executor`` a spec's text names, read before the spec is validated (None if
-    it names none or cannot be read: validation then says why), so a pool can start early."""
+def declared_execution(text: str) -> dict[str, Any]:
+    """A spec text's ``execution`` section, read without validating the spec (empty if it has
+    none or cannot be read: validation says why)."""
     try:
         data = load_text(text)
     except Exception:
-        return None
+        return {}
     execution = data.get("execution") if isinstance(data, dict) else None
-    executor = execution.get("executor") if isinstance(execution, dict) else None
+    return execution if isinstance(execution, dict) else {}
+
+
+def declared_executor(text: str) -> str | None:
+    """The ``execution.executor`` a spec's text names, read before the spec is validated, so a
+    pool can start early."""
+    executor = declared_execution(text).get("executor")
     return executor if isinstance(executor, str) else None
 
 
-__all__ = ["declared_executor", "load_text", "read_spec_file"]
+__all__ = ["declared_execution", "declared_executor", "load_text", "read_spec_file"]

@@ -22,6 +22,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
+from motools.errors import MotoolsError
+
 if TYPE_CHECKING:
     from motools.store.records import Placement, SampleRecord
 
@@ -193,12 +195,14 @@ class ExecutorSettings:
     @classmethod
     def from_spec_text(cls, spec_yaml: str) -> ExecutorSettings:
         """A recorded spec's settings, read without validating it (it was validated when recorded)."""
-        from motools.spec_files import load_text
+        from motools.spec_files import declared_execution
 
-        data = load_text(spec_yaml)
-        execution = data.get("execution") if isinstance(data, dict) else None
-        execution = execution if isinstance(execution, dict) else {}
+        execution = declared_execution(spec_yaml)
         return cls(execution.get("executor") or "local", execution.get("workers"), execution.get("ray_address"))
+
+
+class ExecutorChoiceError(MotoolsError, ValueError):
+    """An executor, or an option of one, that cannot be used as asked (names the option)."""
 
 
 @dataclass(frozen=True)
@@ -209,40 +213,40 @@ class ExecutorOverride:
     executor: str | None = None
     workers: int | None = None
     ray_address: str | None = None
-    options: bool = True  # errors name command-line options (--workers), else arguments (workers=)
+    options: bool = True  # errors name command-line options (--workers), else Python arguments (workers)
 
     def _named(self, field: str) -> str:
-        return "--" + field.replace("_", "-") if self.options else f"{field}="
+        return "--" + field.replace("_", "-") if self.options else field
 
     def __bool__(self) -> bool:
         return any(v is not None for v in (self.executor, self.workers, self.ray_address))
 
     def apply(self, recorded: ExecutorSettings) -> ExecutorSettings:
         """The settings this execution uses; another executor drops the recorded one's options.
-        Raises ``MotoolsError`` naming the option that does not fit."""
-        from motools.errors import MotoolsError
-
-        name = self.executor or recorded.name
-        problem = executor_problem(name)
+        Raises :class:`ExecutorChoiceError` naming the option that does not fit."""
+        name = recorded.name if self.executor is None else self.executor
+        problem = executor_problem(name) if isinstance(name, str) else f"expected a name, got {name!r}"
         if problem:
-            raise MotoolsError(f"{self._named('executor')}: {problem}")
+            raise ExecutorChoiceError(f"{self._named('executor')}: {problem}")
         same = name == recorded.name
         if self.workers is not None and name != "processes":
-            raise MotoolsError(
+            raise ExecutorChoiceError(
                 f"{self._named('workers')} applies to executor 'processes' only (this execution's executor: {name})"
             )
         workers_ok = isinstance(self.workers, int) and not isinstance(self.workers, bool) and 1 <= self.workers <= 1024
         if self.workers is not None and not workers_ok:
-            raise MotoolsError(f"{self._named('workers')} must be a whole number from 1 to 1024, got {self.workers!r}")
+            raise ExecutorChoiceError(
+                f"{self._named('workers')} must be a whole number from 1 to 1024, got {self.workers!r}"
+            )
         if self.ray_address is not None and name != "ray":
-            raise MotoolsError(
+            raise ExecutorChoiceError(
                 f"{self._named('ray_address')} applies to executor 'ray' only (this execution's executor: {name})"
             )
         address = self.ray_address
         address_ok = isinstance(address, str) and bool(address) and not any(map(str.isspace, address))
         if self.ray_address is not None and not address_ok:
             expected = "expected auto, local or host:port"
-            raise MotoolsError(f"{self._named('ray_address')}: {expected}, got {self.ray_address!r}")
+            raise ExecutorChoiceError(f"{self._named('ray_address')}: {expected}, got {self.ray_address!r}")
         return ExecutorSettings(
             name,
             self.workers if self.workers is not None else (recorded.workers if same else None),
@@ -290,8 +294,6 @@ def make_executor(settings: ExecutorSettings | str | None = None) -> Executor:
         settings = ExecutorSettings(settings or "local")
     problem = executor_problem(settings.name)
     if problem:
-        from motools.errors import MotoolsError
-
         raise MotoolsError(problem)
     if settings.name == "processes":
         from motools.executors.processes import ProcessPoolExecutor
@@ -312,6 +314,7 @@ __all__ = [
     "AtomPayload",
     "EvalRecord",
     "Executor",
+    "ExecutorChoiceError",
     "ExecutorName",
     "ExecutorOverride",
     "ExecutorSettings",

@@ -338,7 +338,7 @@ async def run_sweep(
     from motools.names import check_name
 
     _check_arguments(max_parallel=max_parallel, retries=retries, retry_backoff_s=retry_backoff_s)
-    _check_executor(executor, workers)
+    ExecutorOverride(executor, workers, ray_address, options=False).apply(ExecutorSettings())  # refused at once
     if name is not None:
         check_name(name, "sweep name")
     if spec_name is not None:
@@ -398,9 +398,13 @@ async def resume_sweep(
     """
     store = store or await asyncio.to_thread(open_store)
     override = ExecutorOverride(executor, workers, ray_address, options=False)
-    if override:
-        override.apply(ExecutorSettings.from_spec_text(store.get_sweep(name)["spec_yaml"]))  # refuse before anything
-    await asyncio.to_thread(prepare_to_run, store, name, max_parallel=max_parallel)
+
+    def prepare(store: Store) -> None:
+        if override:  # refused before anything changes
+            override.apply(ExecutorSettings.from_spec_text(store.get_sweep(name)["spec_yaml"]))
+        prepare_to_run(store, name, max_parallel=max_parallel)
+
+    await asyncio.to_thread(prepare, store)
     return await execute_sweep(
         name,
         store=store,
@@ -424,16 +428,6 @@ def retry_count(store: Store, name: str) -> int:
         )
     counts = store.read.status_counts(sweep["id"])
     return sum(n for status, n in counts.items() if status != Status.FINISHED)
-
-
-def _check_executor(executor: Any, workers: Any) -> None:
-    from motools.executors.base import executor_problem
-
-    problem = executor_problem(executor) if isinstance(executor, str) else f"executor must be a name, got {executor!r}"
-    if problem:
-        raise MotoolsError(problem)
-    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
-        raise ValueError(f"workers must be a whole number of at least 1, got {workers!r}")
 
 
 def _check_arguments(*, max_parallel: Any, retries: Any, retry_backoff_s: Any) -> None:

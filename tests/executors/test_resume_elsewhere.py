@@ -103,7 +103,7 @@ def test_a_choice_that_does_not_fit_is_refused_and_changes_nothing(
 
 async def test_resume_sweep_in_python_runs_on_the_executor_asked_for(tmp_path: Path) -> None:
     store = recorded(tmp_path / "home", "elsewhere")
-    with pytest.raises(MotoolsError, match="workers= applies to executor 'processes' only"):
+    with pytest.raises(MotoolsError, match="workers applies to executor 'processes' only"):
         await resume_sweep("elsewhere", store=store, workers=2)
     assert rows(store.home, "SELECT COUNT(*) FROM steps") == [(0,)]
     outcome = await resume_sweep("elsewhere", store=store, executor="processes", workers=1)
