@@ -12,7 +12,8 @@ Until it settles, such a process keeps the collector off altogether (:func:`paus
 a burst of imports (Inspect alone builds thousands of pydantic models), during which every
 collection walks a heap that only grows, for nothing: import-time objects stay alive. That
 burst is bounded (imports, validating a spec, recording its runs); a process that does not
-settle leaves before long (a ``motools`` command other than ``sweep run`` never pauses).
+settle leaves before long (a ``motools`` command other than ``sweep run|resume|retry`` never
+pauses).
 
 Only processes motools owns do this (the ``motools`` command, a sweep's worker, the pool): in a
 researcher's notebook, frozen objects that later became garbage cycles would never be freed.
