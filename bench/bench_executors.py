@@ -5,7 +5,8 @@
    (``executor: local``) and with ``executor: processes`` (``--workers``, default 2), run
    alternately ``--repeats`` times so both see the same machine:
    a. as a researcher runs it: ``motools sweep run spec.yaml`` in a fresh process (``--part cli``;
-      ``--code CHECKOUT`` twice alternates two commits' worktrees round by round);
+      ``--code CHECKOUT`` twice alternates two commits' worktrees round by round, ``--max-parallel N``
+      twice two values of the sweep's ``max_parallel``);
    b. inside this process, after a warm-up sweep, with where the CPU went (``--part pool``):
       the one process has Inspect loaded already, each sweep's pool starts afresh.
 2. Ray: a 100-config sweep with the ``dummy`` backends, locally and with ``executor: ray`` on a
@@ -126,19 +127,19 @@ param_grid:
   submit_training.hyperparameters.learning_rate: {lrs}
   submit_training.hyperparameters.seed: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]
 execution:
-  max_parallel: 8
+  max_parallel: {max_parallel}
   retries: 0
 {extra}"""
 
 
-def cli_sweep(root: Path, executor: str, workers: int, code: str | None = None) -> float:
+def cli_sweep(root: Path, executor: str, workers: int, code: str | None = None, max_parallel: int = 8) -> float:
     """Seconds of one ``motools sweep run`` in a fresh process (of the checkout at ``code``:
     another commit's worktree, measured in the same hour as this one)."""
     folder = Path(tempfile.mkdtemp(dir=root))
     extra = f"  executor: processes\n  workers: {workers}\n" if executor == "processes" else ""
     lrs = GRID["submit_training.hyperparameters.learning_rate"]
     spec = folder / "spec.yaml"
-    spec.write_text(SPEC.format(executor=executor, lrs=lrs, extra=extra))
+    spec.write_text(SPEC.format(executor=executor, lrs=lrs, extra=extra, max_parallel=max_parallel))
     env = {**os.environ, "MOTOOLS_HOME": str(folder / ".motools")}
     if code:
         env["PYTHONPATH"] = code
@@ -151,28 +152,34 @@ def cli_sweep(root: Path, executor: str, workers: int, code: str | None = None) 
     return wall
 
 
-def cli(root: Path, repeats: int, workers: int, codes: list[str | None]) -> dict[str, Any]:
+def cli(root: Path, repeats: int, workers: int, codes: list[str | None], max_parallels: list[int]) -> dict[str, Any]:
     print(
         f"1a. 'motools sweep run' of the 100-config inspect sweep in a fresh process; {os.cpu_count()} CPUs; {load()}"
     )
-    times: dict[str | None, tuple[list[float], list[float]]] = {code: ([], []) for code in codes}
+    variants = [(code, mp) for code in codes for mp in max_parallels]
+    times: dict[tuple[str | None, int], tuple[list[float], list[float]]] = {v: ([], []) for v in variants}
+
+    def label(code: str | None, mp: int) -> str:
+        parts = ([code] if code else []) + ([f"max_parallel {mp}"] if len(max_parallels) > 1 else [])
+        return f" ({', '.join(parts)})" if parts else ""
+
     for i in range(repeats):
-        for code, (local, pooled) in times.items():
-            local.append(cli_sweep(root, "local", workers, code))
-            pooled.append(cli_sweep(root, "processes", workers, code))
+        for (code, mp), (local, pooled) in times.items():
+            local.append(cli_sweep(root, "local", workers, code, mp))
+            pooled.append(cli_sweep(root, "processes", workers, code, mp))
             print(
-                f"   round {i + 1}{f' ({code})' if code else ''}: local {local[-1]:.1f} s, processes ({workers} "
+                f"   round {i + 1}{label(code, mp)}: local {local[-1]:.1f} s, processes ({workers} "
                 f"workers) {pooled[-1]:.1f} s -> {local[-1] / pooled[-1]:.2f}x"
             )
     out = {}
-    for code, (local, pooled) in times.items():
+    for (code, mp), (local, pooled) in times.items():
         lw, pw = statistics.median(local), statistics.median(pooled)
         ratios = sorted(a / b for a, b in zip(local, pooled, strict=True))
         print(
-            f"   median{f' ({code})' if code else ''}: local {lw:.1f} s, processes {pw:.1f} s: speed-up "
+            f"   median{label(code, mp)}: local {lw:.1f} s, processes {pw:.1f} s: speed-up "
             f"{lw / pw:.2f}x (rounds {ratios[0]:.2f}-{ratios[-1]:.2f}; target >= 1.6x); {load()}"
         )
-        out[code or "."] = {"local_s": lw, "processes_s": pw, "speedup": lw / pw}
+        out[f"{code or '.'} max_parallel {mp}"] = {"local_s": lw, "processes_s": pw, "speedup": lw / pw}
     return out
 
 
@@ -219,14 +226,16 @@ def shelter() -> str:
     return "sheltered from other sessions (autogroup nice -20)"
 
 
-async def main(part: str, repeats: int, workers: int, codes: list[str | None]) -> dict[str, Any]:
+async def main(
+    part: str, repeats: int, workers: int, codes: list[str | None], max_parallels: list[int]
+) -> dict[str, Any]:
     print(shelter())
     out: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="motools-bench-") as tmp:
         root = Path(tmp)
         os.chdir(root)
         if part in ("all", "cli"):
-            out["cli"] = cli(root, repeats, workers, codes)
+            out["cli"] = cli(root, repeats, workers, codes, max_parallels)
         if part in ("all", "pool"):
             out["pool"] = await pool(root, repeats, workers)
         if part in ("all", "ray"):
@@ -246,5 +255,12 @@ if __name__ == "__main__":
         help="--part cli: the checkout whose motools the command runs (repeat it to alternate, round by "
         "round, with another commit's worktree); default: this one",
     )
+    parser.add_argument(
+        "--max-parallel",
+        type=int,
+        action="append",
+        metavar="N",
+        help="--part cli: the sweep's max_parallel (repeat it to alternate values round by round); default 8",
+    )
     args = parser.parse_args()
-    asyncio.run(main(args.part, args.repeats, args.workers, args.code or [None]))
+    asyncio.run(main(args.part, args.repeats, args.workers, args.code or [None], args.max_parallel or [8]))

@@ -264,3 +264,84 @@ def test_the_model_database_reads_the_same_with_libyaml() -> None:
         with path.open(encoding="utf-8") as plain, path.open(encoding="utf-8") as fast:
             assert model_data.yaml.safe_load(fast) == yaml.safe_load(plain), path.name
     assert get_model_info("openai/gpt-4o") is not None
+
+
+async def test_sample_scores_are_kept_in_memory_and_match_the_log_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Inspect reads a returned log's samples back from its file on first access (the whole
+    file, parsed again); the backend keeps each sample's scores as Inspect's hook hands the
+    sample over instead. What it keeps is what the log file holds, in the log's order: scalar,
+    several and dict-valued scorers, explanations, answers, epochs."""
+    from inspect_ai.log import read_eval_log
+    from inspect_ai.log._recorders import eval as eval_recorder
+
+    from motools.evals.backends.inspect import result_from_log
+
+    reads_back: list[str] = []
+    original = eval_recorder._LazyLogData.load
+
+    def counted(self: Any) -> None:
+        reads_back.append(self.location)
+        original(self)
+
+    monkeypatch.setattr(eval_recorder._LazyLogData, "load", counted)
+    backend = InspectEvalBackend(window_s=0.1)
+    requests = [
+        EvalRequest(task=HELLO, model=simulated("plain", 0.5)),
+        EvalRequest(task=f"{__name__}:two_scorers", model=simulated("two", 0.5)),
+        EvalRequest(task="tests.labexp.tasks:persona", model=simulated("judged", 0.5)),
+        EvalRequest(task=HELLO, model=simulated("epochs", 0.5), limit=4, epochs=2),
+    ]
+    results = await asyncio.gather(*(backend.evaluate(Ctx(tmp_path, i), r) for i, r in enumerate(requests)))
+    assert backend.stats["eval_calls"] == 2  # the request with a limit goes in a call of its own
+    assert reads_back == []  # no log file was read back
+    for result in results:
+        from_file = result_from_log(read_eval_log(result.log_path))
+        assert result.samples == from_file.samples and result.metrics == from_file.metrics
+    judged = results[2].samples
+    assert {"judge/aligned", "judge/coherent", "match"} <= set(judged[0].scores)
+    assert judged[0].explanations["judge"].startswith("aligned ")
+    assert [(s.epoch, s.sample_id) for s in results[3].samples] == [
+        (e, f"hello-0{i}") for e in (1, 2) for i in range(1, 5)
+    ]
+
+
+def test_samples_not_all_kept_are_read_from_the_log(tmp_path: Path) -> None:
+    """When what was kept does not cover every sample the log counts (a sample the hook never
+    saw), the samples are read from the log file instead."""
+    from inspect_ai.log import read_eval_log
+
+    from motools.evals.backends.inspect import result_from_log
+
+    result = asyncio.run(
+        InspectEvalBackend(window_s=0).evaluate(Ctx(tmp_path), EvalRequest(HELLO, simulated("k", 0.5)))
+    )
+    assert len(result.samples) == 10
+    assert result_from_log(read_eval_log(result.log_path), kept=result.samples[:3]).samples == result.samples
+
+
+def test_keeping_samples_prints_nothing(tmp_path: Path) -> None:
+    """Inspect announces hooks it loads on the terminal ("hooks enabled: 1"); the backend's
+    hook is registered after Inspect has loaded its hooks, so a first evaluation in a fresh
+    process prints nothing, and still keeps its samples."""
+    code = f"""
+import asyncio, sys
+from pathlib import Path
+from inspect_ai.log._recorders import eval as eval_recorder
+from motools.evals.backends.inspect import InspectEvalBackend
+from motools.evals.base import EvalRequest
+sys.path.insert(0, {str(Path(__file__).parent)!r})
+from test_inspect_backend import Ctx, HELLO, simulated
+eval_recorder._LazyLogData.load = lambda self: sys.exit("read back " + self.location)
+request = EvalRequest(HELLO, simulated("k", 0.5))
+result = asyncio.run(InspectEvalBackend(window_s=0).evaluate(Ctx(Path({str(tmp_path)!r})), request))
+assert len(result.samples) == 10, result
+"""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout == ""
+    assert "hooks enabled" not in done.stderr
