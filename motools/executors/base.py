@@ -163,6 +163,7 @@ class Executor(Protocol):
 
     name: str
     ships_files: bool  # input file atoms travel as bytes (other machines), not as paths
+    slots: int | None  # how many steps it runs at once by itself (a pool's processes); None: no fixed number
 
     def takes(self, step: Placeable) -> bool:
         """Whether this executor runs ``step`` (the rest run in the driver, as ``local`` does)."""

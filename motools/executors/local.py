@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 class LocalExecutor:
     name = "local"
     ships_files = False
+    slots = None
 
     def takes(self, step: Placeable) -> bool:
         return False

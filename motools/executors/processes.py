@@ -342,6 +342,7 @@ class ProcessPoolExecutor:
 
     def __init__(self, workers: int | None = None):
         self.size = max(1, int(workers)) if workers else default_workers()
+        self.slots = self.size
         self._procs: list[_PoolProcess] = []
         self._template: _Template | None = None
         self._server: asyncio.AbstractServer | None = None

@@ -147,6 +147,7 @@ class RayExecutor:
 
     name = "ray"
     ships_files = True
+    slots = None  # the cluster's, which can change while the sweep runs
 
     def __init__(self, address: str | None = None):
         self.address = address or "auto"

@@ -107,7 +107,8 @@ class SweepExecution:
                 finished_before = {} if forced else await asyncio.to_thread(self._finished_states)
                 todo = [p for p in self.plans if p.run_id not in finished_before]
                 if todo:  # a pool starts (and imports what its steps need) while the first steps run here
-                    handoff.warm({s.name: getattr(todo[0].config, s.name) for s in self.workflow.steps})
+                    configs = {s.name: getattr(todo[0].config, s.name) for s in self.workflow.steps}
+                    handoff.warm(configs, self.max_parallel, len(todo))
                 heap.settle_once("sweep start", collect=False)  # the spec's imports are done: keep GC off them
                 await self._run_all(runner, services, states, finished_before)
         finally:

@@ -49,20 +49,30 @@ class Handoff:
         # a sweep's workflow can always be imported again (recording refuses one that cannot)
         return step.remote_ok and self.ref is not None and self.executor.takes(step)
 
-    def warm(self, configs: dict[str, BaseModel]) -> None:
+    def warm(self, configs: dict[str, BaseModel], max_parallel: int, runs: int) -> None:
         """Let the executor start ahead of the first step it takes (``configs``: a config of each
-        step of the workflow, from the first run that will execute)."""
+        step of the workflow, from the first run that will execute; ``runs``: how many will).
+        Says once, as a warning event, when the executor cannot be used, or not all of it."""
         taken = {name: c.model_dump(mode="json") for name, c in configs.items() if self.takes(self.workflow.step(name))}
         if taken and self.ref is not None:
             self.executor.warm(self.ref, self.import_paths, taken)
-        elif self.executor.name != "local":  # asked for, but nothing can use it: say so, once
-            message = (
+            slots = self.executor.slots
+            if slots and max_parallel < min(slots, runs):  # more runs than max_parallel, processes idle
+                self._warn(
+                    f"max_parallel {max_parallel} lets at most {max_parallel} of the {slots} processes of the "
+                    f"{self.executor.name} executor work at once: set execution.max_parallel to {slots} or more "
+                    f"(a few per process, such as {4 * slots}, lets each batch its evaluations)"
+                )
+        elif self.executor.name != "local":
+            self._warn(
                 f"executor {self.executor.name}: no step of workflow {self.workflow.name!r} may run away "
                 "from the worker, so every step runs here (a step opts in with remote_ok=True and "
                 "resources=StepResources(...); see docs/scaling.md)"
             )
-            log.warning("%s", message)
-            self.records.event(None, None, message, "warning")
+
+    def _warn(self, message: str) -> None:
+        log.warning("%s", message)
+        self.records.event(None, None, message, "warning")
 
     async def run(self, step: Step, ctx: StepContext, config: BaseModel, inputs: dict[str, str]) -> dict[str, str]:
         assert self.ref is not None

@@ -71,6 +71,26 @@ async def test_cpu_heavy_steps_run_in_the_pool_and_come_back_whole(store: Store)
     wait_for(lambda: not any(_alive(p) for p in pids_now), timeout=30)  # the pool ended with the sweep
 
 
+async def test_a_max_parallel_that_leaves_pool_processes_idle_is_said_once(store: Store) -> None:
+    """With three pool processes and max_parallel 2, one process could never work while six runs
+    wait: the sweep says so once, as a warning event naming the setting. Two runs could not use a
+    third process anyway, so then nothing is said."""
+
+    async def warnings(grid: dict[str, list[int]]) -> list[str]:
+        states = await run_sweep(
+            probe_workflow, ProbeWorkflowConfig(), grid, store=store, executor="processes", workers=3, max_parallel=2
+        )
+        assert [s.status for s in states] == [Status.FINISHED] * len(grid["make.x"])
+        sweep = store.read.sweep(states[0].sweep_name)
+        return [e["message"] for e in store.read.events(sweep_id=sweep["id"]) if e["level"] == "warning"]
+
+    assert await warnings(X_GRID) == [
+        "max_parallel 2 lets at most 2 of the 3 processes of the processes executor work at once: set "
+        "execution.max_parallel to 3 or more (a few per process, such as 12, lets each batch its evaluations)"
+    ]
+    assert await warnings({"make.x": [7, 8]}) == []
+
+
 async def test_results_equal_a_local_run_with_real_inspect(tmp_path: Path) -> None:
     grid = {
         "submit_training.hyperparameters.learning_rate": [1e-5, 1e-4, 1e-3],
