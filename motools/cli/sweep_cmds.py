@@ -606,6 +606,11 @@ def cmd_show(args: argparse.Namespace) -> int:
             )
         )
     _print_placements(read.step_placements(sweep["id"]))
+    warnings = read.sweep_warnings(sweep["id"])
+    if warnings:
+        print("warnings:")
+        for message in warnings:
+            print(f"  {safe_text(message)}")
     print()
     _print_runs(store, args.name)
     atoms = read.atom_summaries(a["atom_id"] for a in read.result_atoms(sweep["id"]))

@@ -336,6 +336,15 @@ class ReadModel:
             "SELECT * FROM events WHERE sweep_id = ? AND id > ? ORDER BY id LIMIT ?", (sweep_id, after_id, limit)
         )
 
+    def sweep_warnings(self, sweep_id: int) -> list[str]:
+        """The sweep's own warnings (not a run's), each once, oldest first."""
+        rows = self.rows(
+            "SELECT message, MIN(id) AS first FROM events WHERE sweep_id = ? AND run_id IS NULL AND level = 'warning' "
+            "GROUP BY message ORDER BY first",
+            (sweep_id,),
+        )
+        return [r["message"] for r in rows]
+
     def latest_events(self, sweep_id: int, after_id: int) -> list[Row]:
         """The newest event of each run (and of the sweep itself, ``run_id`` NULL) after ``after_id``."""
         return self.rows(

@@ -100,6 +100,7 @@ class SweepUpdate:
     metrics: dict[int, Metrics] = field(default_factory=dict)
     last_logs: dict[int, str] = field(default_factory=dict)
     sweep_log: str | None = None
+    sweep_warnings: list[str] | None = None  # read again when the sweep itself logged something
     cached: dict[int, int] = field(default_factory=dict)  # run id -> steps served from the cache
     cancel_requested: set[int] = field(default_factory=set)  # grid indexes someone asked to cancel
 
@@ -190,6 +191,8 @@ class SweepWatcher(Watcher):
                 update.sweep_log = first_line(r["message"])
             else:
                 update.last_logs[r["run_id"]] = first_line(r["message"])
+        if full or update.sweep_log is not None:
+            update.sweep_warnings = [first_line(m) for m in read.sweep_warnings(sid)]
         return update
 
 

@@ -1,4 +1,5 @@
-"""The sweep screen's header: status, progress per status, time and ETA, and what to do next.
+"""The sweep screen's header: status, progress per status, time and ETA, and what to do next
+(with the sweep's own warnings once it has ended; ``motools sweep show`` prints them whole).
 
 Three lines, each repainted only when its text changes (the clock moves one line a second).
 """
@@ -106,6 +107,9 @@ class SweepHeader(Widget):
                 parts.append((f" · {safe_text(m.sweep['message'])}", "$error"))
             if self.outputs_note:
                 parts.append((f" · {self.outputs_note}", "dim"))
+            if m.warnings:  # the whole text: 'motools sweep show'
+                more = f" (+{len(m.warnings) - 1} more)" if len(m.warnings) > 1 else ""
+                parts.append((f" · ⚠ {safe_text(m.warnings[0])}{more}", "$warning"))
             return Content.assemble(*parts)
         if status == Status.INTERRUPTED:
             beat = m.stopped_at

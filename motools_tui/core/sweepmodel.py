@@ -94,6 +94,7 @@ class SweepModel:
         self.paths: list[str] = []
         self.names: dict[str, str] = {}
         self.sweep_log: str | None = None
+        self.warnings: list[str] = []  # the sweep's own warnings (a pool it cannot fill, an unused executor)
         self.cancel_requested: set[int] = set()
         self.version = 0
         self.loaded = False
@@ -108,6 +109,8 @@ class SweepModel:
         self.stored_counts = dict(update.counts)
         if update.sweep_log is not None:
             self.sweep_log = update.sweep_log
+        if update.sweep_warnings is not None:
+            self.warnings = update.sweep_warnings
         self.cancel_requested = set(update.cancel_requested)
         changed: set[int] = set()
         if update.full:

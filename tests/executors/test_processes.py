@@ -71,24 +71,39 @@ async def test_cpu_heavy_steps_run_in_the_pool_and_come_back_whole(store: Store)
     wait_for(lambda: not any(_alive(p) for p in pids_now), timeout=30)  # the pool ended with the sweep
 
 
-async def test_a_max_parallel_that_leaves_pool_processes_idle_is_said_once(store: Store) -> None:
+async def test_a_max_parallel_that_leaves_pool_processes_idle_is_said_once(tmp_path: Path) -> None:
     """With three pool processes and max_parallel 2, one process could never work while six runs
-    wait: the sweep says so once, as a warning event naming the setting. Two runs could not use a
-    third process anyway, so then nothing is said."""
+    wait: the sweep says so once, as a warning event naming the setting, which 'sweep show'
+    prints. Two runs could not use a third process anyway, so then nothing is said."""
+    home = tmp_path / "home"
+    store = Store(home)
 
-    async def warnings(grid: dict[str, list[int]]) -> list[str]:
+    async def warnings(name: str, grid: dict[str, list[int]]) -> list[str]:
         states = await run_sweep(
-            probe_workflow, ProbeWorkflowConfig(), grid, store=store, executor="processes", workers=3, max_parallel=2
+            probe_workflow,
+            ProbeWorkflowConfig(),
+            grid,
+            store=store,
+            name=name,
+            executor="processes",
+            workers=3,
+            max_parallel=2,
         )
         assert [s.status for s in states] == [Status.FINISHED] * len(grid["make.x"])
         sweep = store.read.sweep(states[0].sweep_name)
         return [e["message"] for e in store.read.events(sweep_id=sweep["id"]) if e["level"] == "warning"]
 
-    assert await warnings(X_GRID) == [
+    said = (
         "max_parallel 2 lets at most 2 of the 3 processes of the processes executor work at once: set "
         "execution.max_parallel to 3 or more (a few per process, such as 12, lets each batch its evaluations)"
-    ]
-    assert await warnings({"make.x": [7, 8]}) == []
+    )
+    assert await warnings("narrow", X_GRID) == [said]
+    assert await warnings("small", {"make.x": [7, 8]}) == []
+    shown = motools_run("sweep", "show", "narrow", home=home)
+    assert shown.returncode == 0, shown.stderr
+    lines = shown.stdout.splitlines()
+    assert lines[lines.index("warnings:") + 1] == f"  {said}"
+    assert "warnings:" not in motools_run("sweep", "show", "small", home=home).stdout
 
 
 async def test_results_equal_a_local_run_with_real_inspect(tmp_path: Path) -> None:

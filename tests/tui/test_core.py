@@ -257,3 +257,27 @@ def test_read_model_queries_the_app_added(fake_store) -> None:
     assert read.cancel_requested_runs(sid) == set()
     fake_store.request_cancel_run("lr-seeds-2", 8)
     assert read.cancel_requested_runs(sid) == {8}
+
+
+def test_a_finished_sweeps_own_warning_shows_in_its_header(fake_store) -> None:
+    """A sweep-level warning (a pool that max_parallel cannot fill) stays in the header once the
+    sweep has ended, after the next step; 'motools sweep show' prints it whole."""
+    from motools_tui.components.sweep_header import SweepHeader
+
+    sid = fake_store.get_sweep("hello-world-1")["id"]
+    other = sqlite3.connect(fake_store.db_path, isolation_level=None)
+    for message in ("max_parallel 2 lets at most 2 of the 3 processes ...", "another warning"):
+        other.execute(
+            "INSERT INTO events(sweep_id, run_id, step, time, level, message) VALUES (?,NULL,NULL,?,'warning',?)",
+            (sid, NOW - 6989, message),
+        )
+    other.close()
+    watcher = SweepWatcher(fake_store.db_path, "hello-world-1", clock=lambda: NOW)
+    model = SweepModel("hello-world-1")
+    model.apply(watcher.poll())
+    assert model.warnings == ["max_parallel 2 lets at most 2 of the 3 processes ...", "another warning"]
+    line = SweepHeader(model, lambda: NOW)._compose_lines()[2].plain
+    assert line.startswith("finished") and line.endswith(
+        " · ⚠ max_parallel 2 lets at most 2 of the 3 processes ... (+1 more)"
+    )
+    watcher.close()
