@@ -342,7 +342,6 @@ class ProcessPoolExecutor:
 
     def __init__(self, workers: int | None = None):
         self.size = max(1, int(workers)) if workers else default_workers()
-        self.slots = self.size
         self._procs: list[_PoolProcess] = []
         self._template: _Template | None = None
         self._server: asyncio.AbstractServer | None = None
@@ -351,6 +350,10 @@ class ProcessPoolExecutor:
         self._warm: tuple[Any, ...] | None = None
         self._starting: asyncio.Future[Any] | None = None
         self.started = 0  # workers started, replacements included
+
+    @property
+    def slots(self) -> int:
+        return self.size
 
     def takes(self, step: Placeable) -> bool:
         return step.resources.cpu_heavy
