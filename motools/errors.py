@@ -50,6 +50,10 @@ class SweepBusy(MotoolsError):
     """Another live worker already runs this sweep."""
 
 
+class SweepNotRunning(MotoolsError):
+    """The sweep has ended (finished, failed or cancelled): there is nothing to stop."""
+
+
 class ClaimLost(MotoolsError):
     """This worker's claim on its sweep was taken over; it must stop without writing."""
 

@@ -248,14 +248,35 @@ class MotoolsApp(App[None]):
         )
 
     def on_act_retry_sweep(self, message: Act.RetrySweep) -> None:
-        from motools_tui.core.actions import retry
+        from motools_tui.core.actions import executor_choices, retry
 
-        name = message.name
-        self._in_thread(
-            retry, name, self.screen, lambda n: f"{name}: retrying {n} unfinished config(s) in a new worker"
-        )
+        name, screen = message.name, self.screen
+        if not message.elsewhere:
+            self._in_thread(retry, name, screen, lambda n: f"{name}: retrying {n} unfinished config(s) in a new worker")
+            return
 
-    def _in_thread(self, fn: Any, name: str, screen: Screen, said: Any) -> None:
+        def ask(choices: list[tuple[str, Any]]) -> None:
+            from motools_tui.modals.choose import ChooseModal
+
+            def chosen(label: str | None) -> None:
+                if label is None:
+                    return
+                override = dict(choices)[label]
+                where = label.split(":")[0] if override else "as its spec says"
+                self._in_thread(
+                    partial(retry, executor=override),
+                    name,
+                    screen,
+                    lambda n: f"{name}: retrying {n} unfinished config(s) in a new worker ({where})",
+                )
+
+            self.push_screen(ChooseModal(f"Retry the rest of {name} on:", [label for label, _ in choices]), chosen)
+
+        self._in_thread(lambda store, n, clock: executor_choices(store, n), name, screen, then=ask)
+
+    def _in_thread(self, fn: Any, name: str, screen: Screen, said: Any = None, then: Any = None) -> None:
+        """``fn(store, name, clock)`` in a worker thread; then notify ``said(result)``, or call
+        ``then(result)`` on the app's thread. An error is shown instead."""
         ctx = self.ctx
 
         def work() -> None:
@@ -264,7 +285,10 @@ class MotoolsApp(App[None]):
             except Exception as exc:
                 self.call_from_thread(self.show_error, exc)
                 return
-            self.call_from_thread(self._done, screen, said(result))
+            if then is not None:
+                self.call_from_thread(then, result)
+            else:
+                self.call_from_thread(self._done, screen, said(result))
 
         self.run_worker(work, thread=True, group="action", exit_on_error=False)
 

@@ -50,9 +50,11 @@ class Act:
 
     @dataclass
     class RetrySweep(Message):
-        """Start a new worker for the sweep's unfinished, failed and cancelled runs."""
+        """Start a new worker for the sweep's unfinished, failed and cancelled runs (``elsewhere``:
+        ask first on which executor)."""
 
         name: str
+        elsewhere: bool = False
 
     @dataclass
     class ShowError(Message):

@@ -465,6 +465,7 @@ def cmd_retry(args: argparse.Namespace) -> int:
 
 
 def cmd_cancel(args: argparse.Namespace) -> int:
+    from motools.errors import SweepNotRunning
     from motools.store import open_store
 
     store = open_store()
@@ -472,7 +473,12 @@ def cmd_cancel(args: argparse.Namespace) -> int:
     if sweep["status"] in TERMINAL:
         print(f"sweep {args.name} is not running (status: {sweep['status']})")
         return EXIT_OK
-    if not store.cancel_sweep(args.name):
+    try:
+        asked = store.cancel_sweep(args.name)
+    except SweepNotRunning as exc:  # it ended while we looked
+        print(exc)
+        return EXIT_OK
+    if not asked:
         print(
             f"sweep {args.name} had no live worker; marked cancelled (resume with 'motools sweep resume {args.name}')"
         )

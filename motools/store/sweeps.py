@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from motools.errors import MotoolsError, SweepBusy
+from motools.errors import MotoolsError, SweepBusy, SweepNotRunning
 from motools.liveness import worker_alive
-from motools.status import UNFINISHED, Status
+from motools.status import TERMINAL, UNFINISHED, Status
 
 if TYPE_CHECKING:
     from motools.store.db import Store
@@ -240,7 +240,9 @@ def request_cancel(store: Store, sweep_id: int, *, now: float | None = None) -> 
 def cancel_sweep(store: Store, name: str, *, now: float | None = None) -> bool:
     """Stop a sweep from any process. True when its live worker was asked to stop; with no live
     worker its unfinished runs are marked cancelled here, and a worker still starting up finds
-    the cancel when it claims the sweep and runs nothing (False)."""
+    the cancel when it claims the sweep and runs nothing (False). A sweep that has ended, even
+    a moment ago (its worker finished while this was asked), is left as it is:
+    :class:`~motools.errors.SweepNotRunning`."""
     now = time.time() if now is None else now
     sweep = store.get_sweep(name)
     if worker_alive(sweep, now=now):
@@ -251,6 +253,8 @@ def cancel_sweep(store: Store, name: str, *, now: float | None = None) -> bool:
         if worker_alive(row, now=now):  # a worker claimed it meanwhile: ask it instead
             c.execute("UPDATE sweeps SET cancel_requested = 1 WHERE id = ?", (sweep["id"],))
             return True
+        if row["status"] in TERMINAL:  # its worker finished it meanwhile: nothing to cancel
+            raise SweepNotRunning(f"sweep {name} is not running (status: {row['status']})")
         c.execute(
             "UPDATE runs SET status = ?, finished_at = COALESCE(finished_at, ?) WHERE sweep_id = ? "
             "AND status IN (?, ?)",

@@ -82,9 +82,12 @@ def launch(
     return recorded.sweep
 
 
-def retry(store: Any, name: str, clock: Clock = system_clock) -> int:
-    """Start a worker that re-runs the sweep's failed, cancelled and unfinished runs."""
+def retry(store: Any, name: str, clock: Clock = system_clock, executor: Any = None) -> int:
+    """Start a worker that re-runs the sweep's failed, cancelled and unfinished runs; on another
+    executor than its spec's when ``executor`` (an :class:`~motools.executors.base.ExecutorOverride`)
+    says so, checked before anything changes."""
     from motools.errors import MotoolsError
+    from motools.executors.base import ExecutorSettings
     from motools.store.sweeps import prepare_to_run
     from motools.workflow.launch import detach_sweep, retry_count
 
@@ -92,11 +95,41 @@ def retry(store: Any, name: str, clock: Clock = system_clock) -> int:
         n = retry_count(store, name)
         if n == 0:
             raise ActionError(f"sweep {name}: every run finished; nothing to retry")
+        if executor:
+            executor.apply(ExecutorSettings.from_spec_text(store.get_sweep(name)["spec_yaml"] or ""))
         prepare_to_run(store, name, now=clock())
     except MotoolsError as exc:
         raise ActionError(str(exc)) from None
-    detach_sweep(name, store=store)
+    detach_sweep(name, store=store, executor=executor or None)
     return n
+
+
+def executor_choices(store: Any, name: str) -> list[tuple[str, Any]]:
+    """Where the rest of a sweep can run this time, as (label, override): first as its spec says
+    (``None``), then each other executor this machine has. The recorded spec stays as it is."""
+    from motools.executors.base import ExecutorOverride, ExecutorSettings, executor_problem
+    from motools.workflow.launch import retry_count
+
+    if retry_count(store, name) == 0:  # say it before asking where
+        raise ActionError(f"sweep {name}: every run finished; nothing to retry")
+    recorded = ExecutorSettings.from_spec_text(store.get_sweep(name)["spec_yaml"] or "")
+    choices: list[tuple[str, Any]] = [(f"as its spec says: {_where(recorded)}", None)]
+    for other in ("local", "processes", "ray"):
+        if other != recorded.name and executor_problem(other) is None:
+            override = ExecutorOverride(other, options=False)
+            choices.append((_where(override.apply(recorded)), override))
+    return choices
+
+
+def _where(settings: Any) -> str:
+    from motools.executors.base import default_workers
+
+    if settings.name == "processes":
+        n = settings.workers or default_workers()
+        return f"processes: a pool of {n} process{'es' if n != 1 else ''} on this machine"
+    if settings.name == "ray":
+        return f"ray: the cluster at {settings.ray_address or 'auto'}"
+    return "local: every step in the sweep's worker"
 
 
 def cancel_sweep(store: Any, name: str, clock: Clock = system_clock) -> str:
@@ -104,7 +137,13 @@ def cancel_sweep(store: Any, name: str, clock: Clock = system_clock) -> str:
     sweep = store.get_sweep(name)
     if sweep["status"] in TERMINAL:
         raise ActionError(f"sweep {name} is not running ({sweep['status']})")
-    if store.cancel_sweep(name, now=clock()):
+    from motools.errors import SweepNotRunning
+
+    try:
+        asked = store.cancel_sweep(name, now=clock())
+    except SweepNotRunning as exc:  # it ended while we asked
+        raise ActionError(str(exc)) from None
+    if asked:
         return "cancel requested"
     return "marked cancelled (it had no live worker)"
 

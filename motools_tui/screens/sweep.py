@@ -63,6 +63,14 @@ does not stop it; if that worker dies, t resumes the rest.
             "C", "cancel_sweep", "Cancel all", id="sweep.cancel_sweep", tooltip="Cancel the whole sweep (asks first)"
         ),
         Binding("t", "retry", "Retry", id="sweep.retry", tooltip="Retry failed and cancelled configs (new worker)"),
+        Binding(
+            "T",
+            "retry_elsewhere",
+            "Retry on",
+            id="sweep.retry_elsewhere",
+            tooltip="Retry failed/cancelled configs on another executor (here, a pool, Ray): asks which",
+            show=False,  # in the palette and the help; the footer keeps t Retry and ^p
+        ),
         Binding("f", "filter", "Filter", id="sweep.filter", tooltip="Filter configs by status (cycles)"),
         Binding("v", "view", "View", id="sweep.view", tooltip="Switch between panes and a compact list"),
         Binding("r", "results", "Results", id="sweep.results", tooltip="Open the results"),
@@ -140,13 +148,14 @@ does not stop it; if that worker dies, t resumes the rest.
 
     # -- actions ------------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Cancel is offered while the sweep runs, retry once it has ended (or lost its worker)."""
+        """Cancel is offered while the sweep runs, retry (here or elsewhere) once it has ended (or
+        lost its worker) with configs left to run."""
         if not self.model.loaded:
             return True
         ended = self.model.shown_status in (*TERMINAL, Status.INTERRUPTED)
         if action in ("cancel_config", "cancel_sweep"):
             return not ended
-        if action == "retry":
+        if action in ("retry", "retry_elsewhere"):
             return ended and self.model.counts.get(Status.FINISHED, 0) < self.model.total
         return True
 
@@ -195,3 +204,6 @@ does not stop it; if that worker dies, t resumes the rest.
 
     def action_retry(self) -> None:
         self.ask(Act.RetrySweep(self.sweep_name))
+
+    def action_retry_elsewhere(self) -> None:
+        self.ask(Act.RetrySweep(self.sweep_name, elsewhere=True))

@@ -27,7 +27,8 @@ Every sweep in this store, newest first, updated live. A sweep runs in its own w
 process, so it keeps going when the app is closed; opening it here reattaches to it. The runs
 column counts configs per status (✓ finished of all, ✗ failed, ⊘ cancelled, ▶ running). A sweep
 marked ! interrupted lost its worker (the machine restarted, say): retry (t) resumes it, and
-only its unfinished runs run again. A sweep whose worker could not start says why in the last
+only its unfinished runs run again; T asks where first (in the worker, a pool of processes, Ray),
+for a sweep whose cluster is gone. A sweep whose worker could not start says why in the last
 column.
 """
     KEY_PRIORITY = ("sweeps.open", "sweeps.results", "sweeps.retry", "sweeps.cancel", "sweeps.specs")
@@ -38,6 +39,14 @@ column.
         Binding("c", "cancel", "Cancel", id="sweeps.cancel", tooltip="Cancel the selected sweep (asks first)"),
         Binding(
             "t", "retry", "Retry", id="sweeps.retry", tooltip="Retry failed/cancelled configs of the selected sweep"
+        ),
+        Binding(
+            "T",
+            "retry_elsewhere",
+            "Retry on",
+            id="sweeps.retry_elsewhere",
+            tooltip="Retry failed/cancelled configs on another executor (here, a pool, Ray): asks which",
+            show=False,  # in the palette and the help; the footer keeps t Retry and ^p
         ),
         Binding("s", "specs", "Specs", id="sweeps.specs", tooltip="Back to the specs"),
     ]
@@ -152,6 +161,10 @@ column.
     def action_retry(self) -> None:
         if name := self._pick():
             self.ask(Act.RetrySweep(name))
+
+    def action_retry_elsewhere(self) -> None:
+        if name := self._pick():
+            self.ask(Act.RetrySweep(name, elsewhere=True))
 
     def action_specs(self) -> None:
         self.ask(Navigate.OpenSpecs())

@@ -15,6 +15,8 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from motools.store import Store
 from motools.store.lease import cancel_state, claim_sweep
 from tests.faults.support import motools_run, rows, wait_for, write_spec
@@ -139,3 +141,24 @@ def test_a_cancel_during_the_sweep_starts_nothing_more(tmp_path: Path) -> None:
     resumed = motools_run("sweep", "resume", "mid", "--quiet", home=home)  # and it can be finished later
     assert resumed.returncode == 0, resumed.stderr
     assert {s for (s,) in rows(home, "SELECT status FROM runs")} == {"finished"}
+
+
+def test_a_cancel_that_arrives_as_the_sweep_finishes_leaves_it_finished(store) -> None:
+    """'sweep cancel' looks, then asks: when the worker finishes the sweep and exits in between
+    (seen here with a sweep served from the cache in 0.02 s), the sweep stays finished, with its
+    runs, and the command says it is not running."""
+    from motools.errors import SweepNotRunning
+    from motools.status import Status
+    from motools.store.sweeps import cancel_sweep
+    from motools.workflow import run_sweep
+    from motools.workflow.registry import resolve_workflow
+    from tests.conftest import make_config
+
+    wf = resolve_workflow("train_and_evaluate")
+    grid = {"submit_training.hyperparameters.seed": [0, 1]}
+    asyncio.run(run_sweep(wf, make_config(), grid, name="quick", store=store, retries=0))
+    with pytest.raises(SweepNotRunning, match=r"sweep quick is not running \(status: finished\)"):
+        cancel_sweep(store, "quick")  # the command's own look (status running) came just before
+    sweep = store.get_sweep("quick")
+    assert sweep["status"] == Status.FINISHED and sweep["cancel_requested"] == 0
+    assert store.read.status_counts(sweep["id"]) == {Status.FINISHED: 2}

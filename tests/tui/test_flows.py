@@ -237,6 +237,50 @@ async def test_cancel_a_config_retry_then_cancel_the_sweep(empty_store) -> None:
         assert "⊘ cancelled" in screen_text(app)
 
 
+async def test_retry_on_another_executor_asks_where_and_the_rest_runs_there(empty_store) -> None:
+    """T asks where the rest runs this time (as the spec says, in the worker, a pool, Ray); the
+    cancelled config then runs in a pool, the finished one is kept, and the spec is unchanged."""
+    empty_store.save_spec("elsewhere", _slow("elsewhere", 2.5))
+    app = make_app(empty_store, fixed=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_ready(pilot, "specs")
+        await pilot.press("l")
+        await wait_for(pilot, lambda: app.screen.query_one("#launch-name", Input), what="the launch dialog")
+        app.screen.query_one("#launch-name", Input).value = "elsewhere-1"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, SweepScreen), timeout=30, what="the sweep screen")
+        model = app.screen.model
+        await wait_for(
+            pilot, lambda: model.counts.get("running", 0) >= 1 and model.alive, timeout=60, what="a running config"
+        )
+        await pilot.press("c")
+        await wait_for(pilot, lambda: not model.alive and model.sweep.get("finished_at"), timeout=60, what="the end")
+        assert model.counts == {"cancelled": 1, "finished": 1}
+        recorded = empty_store.get_sweep("elsewhere-1")["spec_yaml"]
+
+        await pilot.press("T")
+        asked = "Retry the rest of elsewhere-1 on:"
+        await wait_for(pilot, lambda: asked in screen_text(app), what="the choice of executor")
+        text = screen_text(app)
+        assert "as its spec says: local: every step in the sweep's worker" in text
+        assert "processes: a pool of" in text and "ray: the cluster at auto" in text
+        await pilot.press("down", "enter")  # processes
+        await wait_for(
+            pilot,
+            lambda: model.sweep.get("status") == "finished" and not model.alive,
+            timeout=90,
+            what="the retried config to finish",
+        )
+        assert model.counts == {"finished": 2}
+        assert model.runs[model.order[1]].attempts == 1  # the finished config was kept
+    sweep = empty_store.get_sweep("elsewhere-1")
+    said = [e["message"] for e in empty_store.read.events(sweep_id=sweep["id"])]
+    assert any("executor processes (chosen for this run of it; the spec says local)" in m for m in said)
+    pooled = {r["pid"] for r in empty_store.read.sweep_steps(sweep["id"]) if r["name"] == "evaluate_model"}
+    assert len(pooled) == 2  # the first evaluation in the worker, the retried one in a pool process
+    assert sweep["spec_yaml"] == recorded and "executor: local" in recorded  # the spec stays as it was
+
+
 async def test_detail_shows_error_traceback_and_artifacts(fake_store) -> None:
     app = make_app(fake_store)
     async with app.run_test(size=(120, 40)) as pilot:
