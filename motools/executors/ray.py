@@ -158,14 +158,17 @@ class RayExecutor:
     def takes(self, step: Placeable) -> bool:
         return True
 
-    async def _ensure(self) -> Any:
+    async def _ensure(self, sweep: str) -> Any:
         if self._connecting is None:
             self._connecting = asyncio.ensure_future(asyncio.to_thread(_connect, self.address))
         try:
             self.resources = await asyncio.shield(self._connecting)
         except Exception as exc:  # every step of the sweep fails with this, at once
             cause = f" ({type(exc.__cause__).__name__}: {exc.__cause__})" if exc.__cause__ else ""
-            raise MotoolsError(f"cannot reach the Ray cluster (ray_address {self.address!r}): {exc}{cause}") from exc
+            raise MotoolsError(
+                f"cannot reach the Ray cluster (ray_address {self.address!r}): {exc}{cause}. To finish the sweep "
+                f"without it: motools sweep retry {sweep} --executor local (or processes; in the app: T)"
+            ) from exc
         if self._remote is None:
             self._remote = _ray().remote(run_task)
         return self._remote
@@ -174,7 +177,7 @@ class RayExecutor:
         return None  # nothing to start ahead: the connection is made with the first task
 
     async def run(self, request: StepRequest, sink: StepSink) -> StepResult:
-        remote = await self._ensure()
+        remote = await self._ensure(request.sweep_name)
         ray = _ray()
         r = request.resources
         self._check_fits(r)

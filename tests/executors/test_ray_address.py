@@ -41,6 +41,8 @@ async def test_a_sweep_on_an_address_nothing_answers_at_fails_at_once_saying_so(
     probes = [s for s in store.read.sweep_steps(sweep["id"]) if s["name"] == "probe"]
     assert [s["status"] for s in probes] == [Status.FAILED] * 2
     assert all(f"nothing answers at 127.0.0.1:{port} (from ray_address)" in s["error"] for s in probes)
+    remedy = f"To finish the sweep without it: motools sweep retry {sweep['name']} --executor local"
+    assert all(remedy in s["error"] for s in probes)
     import ray  # here, not at the top: importing Ray reads RAY_AUTH_MODE, which test_ray's cluster sets
 
     assert not ray.is_initialized()  # nothing was started in its place
