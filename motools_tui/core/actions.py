@@ -89,12 +89,10 @@ def retry(store: Any, name: str, clock: Clock = system_clock, executor: Any = No
     from motools.errors import MotoolsError
     from motools.executors.base import ExecutorSettings
     from motools.store.sweeps import prepare_to_run
-    from motools.workflow.launch import detach_sweep, retry_count
+    from motools.workflow.launch import detach_sweep
 
     try:
-        n = retry_count(store, name)
-        if n == 0:
-            raise ActionError(f"sweep {name}: every run finished; nothing to retry")
+        n = _left_to_retry(store, name)
         if executor:
             executor.apply(ExecutorSettings.from_spec_text(store.get_sweep(name)["spec_yaml"] or ""))
         prepare_to_run(store, name, now=clock())
@@ -104,17 +102,24 @@ def retry(store: Any, name: str, clock: Clock = system_clock, executor: Any = No
     return n
 
 
+def _left_to_retry(store: Any, name: str) -> int:
+    from motools.workflow.launch import retry_count
+
+    n = retry_count(store, name)
+    if n == 0:
+        raise ActionError(f"sweep {name}: every run finished; nothing to retry")
+    return n
+
+
 def executor_choices(store: Any, name: str) -> list[tuple[str, Any]]:
     """Where the rest of a sweep can run this time, as (label, override): first as its spec says
     (``None``), then each other executor this machine has. The recorded spec stays as it is."""
-    from motools.executors.base import ExecutorOverride, ExecutorSettings, executor_problem
-    from motools.workflow.launch import retry_count
+    from motools.executors.base import EXECUTOR_NAMES, ExecutorOverride, ExecutorSettings, executor_problem
 
-    if retry_count(store, name) == 0:  # say it before asking where
-        raise ActionError(f"sweep {name}: every run finished; nothing to retry")
+    _left_to_retry(store, name)  # said before asking where
     recorded = ExecutorSettings.from_spec_text(store.get_sweep(name)["spec_yaml"] or "")
     choices: list[tuple[str, Any]] = [(f"as its spec says: {_where(recorded)}", None)]
-    for other in ("local", "processes", "ray"):
+    for other in EXECUTOR_NAMES:
         if other != recorded.name and executor_problem(other) is None:
             override = ExecutorOverride(other, options=False)
             choices.append((_where(override.apply(recorded)), override))
