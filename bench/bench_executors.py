@@ -38,29 +38,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench_inspect import GRID_100 as GRID
+from bench_inspect import config
+
 from motools.store import Store
 from motools.workflow import run_sweep
-from mozoo.workflows.train_and_evaluate import TrainAndEvaluateConfig, train_and_evaluate_workflow
-
-GRID = {
-    "submit_training.hyperparameters.learning_rate": [10 ** (-3 - i / 3) for i in range(10)],
-    "submit_training.hyperparameters.seed": list(range(10)),
-}
-
-
-def config(evaluation: str) -> TrainAndEvaluateConfig:
-    return TrainAndEvaluateConfig(
-        prepare_dataset={
-            "dataset_loader": "mozoo.datasets.hello_world:generate_hello_world_dataset",
-            "loader_kwargs": {"num_samples": 20},
-        },
-        submit_training={
-            "model": "meta-llama/Llama-3.2-1B",
-            "hyperparameters": {"n_epochs": 2, "batch_size": 4},
-            "backend_name": "dummy",
-        },
-        evaluate_model={"eval_task": "mozoo.tasks.hello_world:hello_world", "backend_name": evaluation},
-    )
+from mozoo.workflows.train_and_evaluate import train_and_evaluate_workflow
 
 
 def cpu() -> tuple[float, float]:
@@ -75,7 +58,13 @@ async def timed(root: Path, evaluation: str, **execution: Any) -> dict[str, floa
     cpu0, kids0 = cpu()
     start = time.perf_counter()
     states = await run_sweep(
-        train_and_evaluate_workflow, config(evaluation), GRID, max_parallel=8, store=store, retries=0, **execution
+        train_and_evaluate_workflow,
+        config(evaluation=evaluation),
+        GRID,
+        max_parallel=8,
+        store=store,
+        retries=0,
+        **execution,
     )
     wall = time.perf_counter() - start
     cpu1, kids1 = cpu()

@@ -36,7 +36,14 @@ from mozoo.workflows.train_and_evaluate import TrainAndEvaluateConfig, train_and
 REPLY_LATENCY_S = 0.2
 
 
-def config(latency_s: float) -> TrainAndEvaluateConfig:
+GRID_100 = {  # 100 configs: ten learning rates by ten seeds
+    "submit_training.hyperparameters.learning_rate": [10 ** (-3 - i / 3) for i in range(10)],
+    "submit_training.hyperparameters.seed": list(range(10)),
+}
+
+
+def config(latency_s: float = 0.0, evaluation: str = "inspect") -> TrainAndEvaluateConfig:
+    """The benchmarks' sweep: ``hello_world`` data, ``dummy`` training, ``evaluation`` of its task."""
     return TrainAndEvaluateConfig(
         prepare_dataset={
             "dataset_loader": "mozoo.datasets.hello_world:generate_hello_world_dataset",
@@ -49,7 +56,7 @@ def config(latency_s: float) -> TrainAndEvaluateConfig:
         },
         evaluate_model={
             "eval_task": "mozoo.tasks.hello_world:hello_world",
-            "backend_name": "inspect",
+            "backend_name": evaluation,
             "latency_s": latency_s,
         },
     )
@@ -113,10 +120,7 @@ async def parallelism(root: Path) -> dict[str, float]:
 
 
 async def scale(root: Path, profile: bool) -> dict[str, float]:
-    grid = {
-        "submit_training.hyperparameters.learning_rate": [10 ** (-3 - i / 3) for i in range(10)],
-        "submit_training.hyperparameters.seed": list(range(10)),
-    }
+    grid = GRID_100
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     backend = InspectEvalBackend()
     profiler = cProfile.Profile() if profile else None
