@@ -147,12 +147,12 @@ def _executor_options(cmd: argparse.ArgumentParser) -> None:
 def _executor_override(args: argparse.Namespace, spec_yaml: str) -> ExecutorOverride | None:
     """The executor asked for on the command line, checked against the recorded spec before
     anything changes (a ``--workers`` for a sweep that does not use a pool is refused)."""
-    from motools.executors.base import ExecutorOverride, ExecutorSettings
+    from motools.executors.base import ExecutorOverride
 
     override = ExecutorOverride(args.executor, args.workers, args.ray_address)
     if not override:
         return None
-    override.apply(ExecutorSettings.from_spec_text(spec_yaml))
+    override.check(spec_yaml)
     return override
 
 

@@ -254,6 +254,11 @@ class ExecutorOverride:
             self.ray_address if self.ray_address is not None else (recorded.ray_address if same else None),
         )
 
+    def check(self, spec_yaml: str | None) -> ExecutorSettings:
+        """:meth:`apply` to the execution section of a recorded sweep's spec (its text), so a
+        choice that does not fit is refused before anything changes."""
+        return self.apply(ExecutorSettings.from_spec_text(spec_yaml or ""))
+
     def as_arguments(self) -> list[str]:
         """The options that say it again (a detached worker's command line)."""
         args = ["--executor", self.executor] if self.executor else []

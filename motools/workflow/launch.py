@@ -401,7 +401,7 @@ async def resume_sweep(
 
     def prepare(store: Store) -> None:
         if override:  # refused before anything changes
-            override.apply(ExecutorSettings.from_spec_text(store.get_sweep(name)["spec_yaml"]))
+            override.check(store.get_sweep(name)["spec_yaml"])
         prepare_to_run(store, name, max_parallel=max_parallel)
 
     await asyncio.to_thread(prepare, store)

@@ -87,14 +87,13 @@ def retry(store: Any, name: str, clock: Clock = system_clock, executor: Any = No
     executor than its spec's when ``executor`` (an :class:`~motools.executors.base.ExecutorOverride`)
     says so, checked before anything changes."""
     from motools.errors import MotoolsError
-    from motools.executors.base import ExecutorSettings
     from motools.store.sweeps import prepare_to_run
     from motools.workflow.launch import detach_sweep
 
     try:
         n = _left_to_retry(store, name)
         if executor:
-            executor.apply(ExecutorSettings.from_spec_text(store.get_sweep(name)["spec_yaml"] or ""))
+            executor.check(store.get_sweep(name)["spec_yaml"])
         prepare_to_run(store, name, now=clock())
     except MotoolsError as exc:
         raise ActionError(str(exc)) from None
